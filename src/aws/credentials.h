@@ -26,10 +26,8 @@ struct plumb_aws_credentials_chain;
  * `aws` is the client used for STS calls (plumb_aws__call_with, unsigned or signed with
  * explicit credentials), so STS endpoints follow AWS_ENDPOINT_URL_STS like every call.
  */
-int plumb_aws_credentials_chain_new(struct plumb_aws_credentials_chain **out,
-                                    struct plumb_aws *aws,
-                                    const struct plumb_aws_shared_config *cfg,
-                                    const char *profile);
+int plumb_aws_credentials_chain_new(struct plumb_aws_credentials_chain **out, struct plumb_aws *aws,
+                                    const struct plumb_aws_shared_config *cfg, const char *profile);
 void plumb_aws_credentials_chain_free(struct plumb_aws_credentials_chain *chain);
 
 /*

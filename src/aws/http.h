@@ -15,16 +15,16 @@
  * so the bytes signed and the bytes sent cannot disagree.
  */
 struct plumb_http_request {
-    const char *method;         /* "GET", "POST", ... (static string) */
-    char *url_base;             /* scheme://host[:port][/base-path], no trailing '/' */
-    char *path;                 /* raw path, starts with '/' */
-    struct plumb_kvlist query;  /* raw names and values, in order */
+    const char *method;          /* "GET", "POST", ... (static string) */
+    char *url_base;              /* scheme://host[:port][/base-path], no trailing '/' */
+    char *path;                  /* raw path, starts with '/' */
+    struct plumb_kvlist query;   /* raw names and values, in order */
     struct plumb_kvlist headers; /* must include Host once signed */
     struct plumb_buf body;
 };
 
 struct plumb_http_response {
-    long status;                /* 0 when no response arrived */
+    long status;                 /* 0 when no response arrived */
     struct plumb_kvlist headers; /* names as received */
     struct plumb_buf body;
 };

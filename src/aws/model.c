@@ -9,8 +9,20 @@
 #include "util/error.h"
 
 static const char *const service_keys[] = {
-    "sts", "iam", "ecr", "ecs", "elbv2", "rds", "s3", "ec2", "secretsmanager", "logs",
-    "apprunner", "dynamodb", "resourcegroupstaggingapi", NULL,
+    "sts",
+    "iam",
+    "ecr",
+    "ecs",
+    "elbv2",
+    "rds",
+    "s3",
+    "ec2",
+    "secretsmanager",
+    "logs",
+    "apprunner",
+    "dynamodb",
+    "resourcegroupstaggingapi",
+    NULL,
 };
 
 #define NSERVICES (sizeof(service_keys) / sizeof(service_keys[0]) - 1)
@@ -62,8 +74,7 @@ static int load_one(size_t i)
     svc->operations = json_object_get(documents[i], "operations");
     svc->shapes = json_object_get(documents[i], "shapes");
     proto = meta_str(meta, "protocol");
-    if (!proto || !svc->service_id || !svc->endpoint_prefix || !svc->operations ||
-        !svc->shapes) {
+    if (!proto || !svc->service_id || !svc->endpoint_prefix || !svc->operations || !svc->shapes) {
         snprintf(load_message, sizeof(load_message), "embedded model '%s' is incomplete", name);
         return -1;
     }
@@ -76,8 +87,8 @@ static int load_one(size_t i)
     else if (strcmp(proto, "rest-xml") == 0)
         svc->protocol = PLUMB_AWS_PROTO_REST_XML;
     else {
-        snprintf(load_message, sizeof(load_message), "model '%s': unsupported protocol '%s'",
-                 name, proto);
+        snprintf(load_message, sizeof(load_message), "model '%s': unsupported protocol '%s'", name,
+                 proto);
         return -1;
     }
     /* The SDKs' rule for AWS_ENDPOINT_URL_<SERVICE>: serviceId, spaces to underscores,

@@ -17,9 +17,9 @@ enum plumb_aws_protocol {
 };
 
 struct plumb_aws_service {
-    const char *key;             /* botocore directory name: "sts", "elbv2" */
-    const char *service_id;      /* metadata.serviceId: "Elastic Load Balancing v2" */
-    char env_name[64];           /* "ELASTIC_LOAD_BALANCING_V2" for AWS_ENDPOINT_URL_<...> */
+    const char *key;        /* botocore directory name: "sts", "elbv2" */
+    const char *service_id; /* metadata.serviceId: "Elastic Load Balancing v2" */
+    char env_name[64];      /* "ELASTIC_LOAD_BALANCING_V2" for AWS_ENDPOINT_URL_<...> */
     enum plumb_aws_protocol protocol;
     const char *api_version;     /* "2015-12-01" */
     const char *signing_name;    /* "elasticloadbalancing" (endpointPrefix when absent) */

@@ -15,7 +15,10 @@ struct plumb_buf {
     size_t cap;
 };
 
-#define PLUMB_BUF_INIT {NULL, 0, 0}
+#define PLUMB_BUF_INIT                                                                             \
+    {                                                                                              \
+        NULL, 0, 0                                                                                 \
+    }
 
 void plumb_buf_init(struct plumb_buf *b);
 void plumb_buf_release(struct plumb_buf *b);

@@ -25,8 +25,8 @@ void plumb_kvlist_release(struct plumb_kvlist *l)
     plumb_kvlist_init(l);
 }
 
-int plumb_kvlist_addn(struct plumb_kvlist *l, const char *name, size_t name_len,
-                      const char *value, size_t value_len)
+int plumb_kvlist_addn(struct plumb_kvlist *l, const char *name, size_t name_len, const char *value,
+                      size_t value_len)
 {
     char *n, *v;
 

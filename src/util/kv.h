@@ -19,13 +19,16 @@ struct plumb_kvlist {
     size_t cap;
 };
 
-#define PLUMB_KVLIST_INIT {NULL, 0, 0}
+#define PLUMB_KVLIST_INIT                                                                          \
+    {                                                                                              \
+        NULL, 0, 0                                                                                 \
+    }
 
 void plumb_kvlist_init(struct plumb_kvlist *l);
 void plumb_kvlist_release(struct plumb_kvlist *l);
 int plumb_kvlist_add(struct plumb_kvlist *l, const char *name, const char *value);
-int plumb_kvlist_addn(struct plumb_kvlist *l, const char *name, size_t name_len,
-                      const char *value, size_t value_len);
+int plumb_kvlist_addn(struct plumb_kvlist *l, const char *name, size_t name_len, const char *value,
+                      size_t value_len);
 /* Replaces every entry named `name` (case-insensitively) by one with `value`. */
 int plumb_kvlist_set(struct plumb_kvlist *l, const char *name, const char *value);
 /* The first value named `name`, case-insensitively; NULL when absent. */
