@@ -1,5 +1,7 @@
-#include <stdio.h>
-int main(void)
+/* plumb: a declarative infrastructure reconciler for AWS. See README.md and docs/. */
+#include "cli/cli.h"
+
+int main(int argc, char **argv)
 {
-    return 0;
+    return plumb_cli_main(argc, argv);
 }

@@ -73,6 +73,7 @@ static int load_one(size_t i)
     svc->xml_namespace = meta_str(meta, "xmlNamespace");
     svc->operations = json_object_get(documents[i], "operations");
     svc->shapes = json_object_get(documents[i], "shapes");
+    svc->paginators = json_object_get(documents[i], "paginators");
     proto = meta_str(meta, "protocol");
     if (!proto || !svc->service_id || !svc->endpoint_prefix || !svc->operations || !svc->shapes) {
         snprintf(load_message, sizeof(load_message), "embedded model '%s' is incomplete", name);
@@ -159,6 +160,11 @@ const json_t *plumb_aws_model_operation(const struct plumb_aws_service *svc, con
 const json_t *plumb_aws_model_shape(const struct plumb_aws_service *svc, const char *name)
 {
     return name ? json_object_get(svc->shapes, name) : NULL;
+}
+
+const json_t *plumb_aws_model_paginator(const struct plumb_aws_service *svc, const char *name)
+{
+    return json_object_get(svc->paginators, name);
 }
 
 const json_t *plumb_aws_model_ref_shape(const struct plumb_aws_service *svc, const json_t *ref)

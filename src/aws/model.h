@@ -30,6 +30,7 @@ struct plumb_aws_service {
     const char *xml_namespace;   /* rest-xml: request body namespace, or NULL */
     json_t *operations;          /* object: name → operation */
     json_t *shapes;              /* object: name → shape */
+    json_t *paginators;          /* object: operation → botocore paginator config */
 };
 
 /* The service `key` ("sts"); PLUMB_ENOTFOUND for a service plumb carries no model of. */
@@ -43,6 +44,8 @@ const char *const *plumb_aws_model_service_keys(void);
 const json_t *plumb_aws_model_operation(const struct plumb_aws_service *svc, const char *name);
 /* The shape `name` of `svc`, or NULL. */
 const json_t *plumb_aws_model_shape(const struct plumb_aws_service *svc, const char *name);
+/* The paginator of operation `name` ({input_token, output_token, result_key, ...}), or NULL. */
+const json_t *plumb_aws_model_paginator(const struct plumb_aws_service *svc, const char *name);
 /* The shape a member/list member/map key reference ({"shape": "X", ...}) points to. */
 const json_t *plumb_aws_model_ref_shape(const struct plumb_aws_service *svc, const json_t *ref);
 

@@ -21,13 +21,14 @@ void plumb_aws_shared_config_free(struct plumb_aws_shared_config *cfg);
 int plumb_aws_shared_config_has_profile(const struct plumb_aws_shared_config *cfg,
                                         const char *profile);
 /* The value of `key` in `profile` (credentials file first), or NULL. Keys are matched
- * case-insensitively; values are trimmed. */
+ * case-insensitively; values are trimmed. The sub-properties of a nested property ("s3 ="
+ * followed by indented "name = value" lines) are keyed "s3.name", never "name". */
 const char *plumb_aws_shared_config_get(const struct plumb_aws_shared_config *cfg,
                                         const char *profile, const char *key);
 /* "file:line" of where `key` of `profile` was set, for error messages; NULL if unset. */
 const char *plumb_aws_shared_config_where(const struct plumb_aws_shared_config *cfg,
                                           const char *profile, const char *key);
-/* The paths read, for messages. */
+/* The paths read (whether or not the file existed), for messages; NULL when there was none. */
 const char *plumb_aws_shared_config_path(const struct plumb_aws_shared_config *cfg);
 const char *plumb_aws_shared_config_credentials_path(const struct plumb_aws_shared_config *cfg);
 

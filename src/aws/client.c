@@ -1,0 +1,848 @@
+/*
+ * The AWS client: region and endpoint resolution, the credential chain, signing, sending,
+ * retries, pagination and call statistics. Protocol details live in protocol*.c, signing in
+ * sigv4.c, credentials in credentials.c; this file strings them together.
+ */
+#include "aws/client.h"
+
+#include <ctype.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/time.h>
+
+#include "aws/credentials.h"
+#include "aws/http.h"
+#include "aws/model.h"
+#include "aws/sharedconfig.h"
+#include "aws/sigv4.h"
+#include "util/error.h"
+#include "util/log.h"
+#include "util/sys.h"
+
+#define MAX_SERVICES 32
+
+enum retry_mode { RETRY_STANDARD, RETRY_LEGACY, RETRY_ADAPTIVE };
+
+struct service_stats {
+    const char *key;
+    unsigned long calls;    /* logical calls */
+    unsigned long attempts; /* HTTP requests, retries included */
+    unsigned long retries;
+    unsigned long errors;
+    double seconds;
+};
+
+struct plumb_aws {
+    char *region;
+    const char *region_source;
+    char *profile;
+    struct plumb_aws_shared_config *cfg;
+    struct plumb_aws_credentials_chain *chain;
+    pthread_mutex_t chain_lock;
+
+    int max_attempts;
+    enum retry_mode retry_mode;
+    /* Standard mode's retry quota: retries spend tokens and successes give some back, so a
+     * struggling service is not hammered by every caller's retries at once. */
+    int retry_tokens;
+
+    pthread_mutex_t stats_lock;
+    struct service_stats stats[MAX_SERVICES];
+    size_t nstats;
+};
+
+static _Thread_local struct plumb_aws_error_info last_aws_error;
+static _Thread_local int has_aws_error;
+
+const struct plumb_aws_error_info *plumb_aws_last_error(void)
+{
+    return has_aws_error ? &last_aws_error : NULL;
+}
+
+/* ---- endpoints ---------------------------------------------------------------------------- */
+
+/*
+ * Checks a user-supplied endpoint URL and returns it without a trailing '/'. Only what a
+ * service endpoint can be: http(s), a host, an optional port and base path; no query, no
+ * fragment, no user info.
+ */
+static int check_endpoint_url(char **out, const char *what, const char *url)
+{
+    const char *p, *host, *end, *port;
+    size_t len;
+    int error = 0;
+
+    *out = NULL;
+    if (strncasecmp(url, "https://", 8) == 0)
+        host = url + 8;
+    else if (strncasecmp(url, "http://", 7) == 0)
+        host = url + 7;
+    else
+        return plumb_error_set(PLUMB_EINVALID,
+                               "%s: '%s' is not a valid endpoint URL: expected http:// or https://",
+                               what, url);
+    end = host + strcspn(host, "/?#");
+    if (end == host)
+        return plumb_error_set(PLUMB_EINVALID, "%s: '%s' is not a valid endpoint URL: no host",
+                               what, url);
+    for (p = host; p < end; p++)
+        if (*p == '@' || isspace((unsigned char)*p))
+            return plumb_error_set(PLUMB_EINVALID,
+                                   "%s: '%s' is not a valid endpoint URL: bad character in host",
+                                   what, url);
+    port = memchr(host, ':', (size_t)(end - host));
+    if (host[0] == '[') /* IPv6 literal: the port follows the ']' */
+        port = memchr(host, ']', (size_t)(end - host)) ? strchr(host, ']') + 1 : NULL,
+        port = (port && port < end && *port == ':') ? port : NULL;
+    if (port) {
+        long n = 0;
+        if (port + 1 == end)
+            return plumb_error_set(PLUMB_EINVALID,
+                                   "%s: '%s' is not a valid endpoint URL: empty port", what, url);
+        for (p = port + 1; p < end; p++) {
+            if (!isdigit((unsigned char)*p) || (n = n * 10 + (*p - '0')) > 65535)
+                return plumb_error_set(PLUMB_EINVALID,
+                                       "%s: '%s' is not a valid endpoint URL: bad port", what, url);
+        }
+    }
+    if (strpbrk(end, "?#") || strchr(end, ' '))
+        return plumb_error_set(PLUMB_EINVALID,
+                               "%s: '%s' is not a valid endpoint URL: no query or fragment allowed",
+                               what, url);
+    len = strlen(url);
+    while (len > (size_t)(end - url) && url[len - 1] == '/')
+        len--;
+    *out = strndup(url, len);
+    if (!*out)
+        error = plumb_error_oom();
+    return error;
+}
+
+static int partition_suffix(const char *region, const char **out)
+{
+    if (strncmp(region, "cn-", 3) == 0)
+        *out = "amazonaws.com.cn";
+    else
+        *out = "amazonaws.com";
+    return 0;
+}
+
+/* Services whose public endpoint is global; they are signed for us-east-1 in the aws
+ * partition. STS is global only when asked (AWS_STS_REGIONAL_ENDPOINTS=legacy), as in the
+ * SDKs since regional STS became their default. */
+static int uses_global_endpoint(const struct plumb_aws_service *svc, const char *region)
+{
+    const char *sts_mode;
+
+    if (!svc->global_endpoint || strncmp(region, "cn-", 3) == 0 ||
+        strncmp(region, "us-gov-", 7) == 0)
+        return 0;
+    if (strcmp(svc->key, "iam") == 0)
+        return 1;
+    if (strcmp(svc->key, "sts") == 0) {
+        sts_mode = plumb_env_get("AWS_STS_REGIONAL_ENDPOINTS");
+        return strcmp(region, "aws-global") == 0 ||
+               (sts_mode && strcasecmp(sts_mode, "legacy") == 0 &&
+                strcmp(region, "us-east-1") == 0);
+    }
+    if (strcmp(svc->key, "s3") == 0)
+        return strcmp(region, "us-east-1") == 0;
+    return 0;
+}
+
+static int resolve_endpoint(struct plumb_buf *out, const char **source, struct plumb_aws *aws,
+                            const struct plumb_aws_service *svc)
+{
+    char var[96], *checked = NULL;
+    const char *v, *suffix;
+    int error = 0;
+
+    snprintf(var, sizeof(var), "AWS_ENDPOINT_URL_%s", svc->env_name);
+    if ((v = plumb_env_get(var))) {
+        *source = "AWS_ENDPOINT_URL_<SERVICE>";
+        PLUMB_TRY(check_endpoint_url(&checked, var, v));
+    } else if ((v = plumb_env_get("AWS_ENDPOINT_URL"))) {
+        *source = "AWS_ENDPOINT_URL";
+        PLUMB_TRY(check_endpoint_url(&checked, "AWS_ENDPOINT_URL", v));
+    } else if ((v = plumb_aws_shared_config_get(aws->cfg, aws->profile, "endpoint_url"))) {
+        *source = "profile endpoint_url";
+        PLUMB_TRY(check_endpoint_url(
+            &checked, plumb_aws_shared_config_where(aws->cfg, aws->profile, "endpoint_url"), v));
+    }
+    if (checked) {
+        PLUMB_TRY(plumb_buf_puts(out, checked));
+        goto done;
+    }
+    *source = "default";
+    if (!aws->region)
+        return plumb_error_set(PLUMB_EINVALID,
+                               "no AWS region: set AWS_REGION, a profile region, or 'region:' "
+                               "in plumb.yaml");
+    partition_suffix(aws->region, &suffix);
+    if (uses_global_endpoint(svc, aws->region))
+        error = plumb_buf_printf(out, "https://%s", svc->global_endpoint);
+    else
+        error =
+            plumb_buf_printf(out, "https://%s.%s.%s", svc->endpoint_prefix, aws->region, suffix);
+done:
+    free(checked);
+    return error;
+}
+
+int plumb_aws_endpoint(struct plumb_buf *out, const char **source, struct plumb_aws *aws,
+                       const char *service)
+{
+    const struct plumb_aws_service *svc;
+    const char *ignored;
+
+    if (plumb_aws_model_service(&svc, service) < 0)
+        return -1;
+    return resolve_endpoint(out, source ? source : &ignored, aws, svc);
+}
+
+static const char *signing_region(const struct plumb_aws *aws, const struct plumb_aws_service *svc,
+                                  const char *source)
+{
+    if (strcmp(source, "default") == 0 && uses_global_endpoint(svc, aws->region))
+        return "us-east-1";
+    return aws->region ? aws->region : "us-east-1";
+}
+
+/* ---- set-up ------------------------------------------------------------------------------- */
+
+static int parse_retry_settings(struct plumb_aws *aws)
+{
+    const char *mode = plumb_env_get("AWS_RETRY_MODE");
+    const char *attempts = plumb_env_get("AWS_MAX_ATTEMPTS");
+    const char *v;
+    char *end;
+    long n;
+
+    if (!mode)
+        mode = plumb_aws_shared_config_get(aws->cfg, aws->profile, "retry_mode");
+    aws->retry_mode = RETRY_STANDARD;
+    if (mode) {
+        if (strcasecmp(mode, "standard") == 0)
+            aws->retry_mode = RETRY_STANDARD;
+        else if (strcasecmp(mode, "legacy") == 0)
+            aws->retry_mode = RETRY_LEGACY;
+        else if (strcasecmp(mode, "adaptive") == 0)
+            aws->retry_mode = RETRY_ADAPTIVE;
+        else
+            return plumb_error_set(PLUMB_EINVALID,
+                                   "AWS_RETRY_MODE: '%s' is not one of legacy, standard, "
+                                   "adaptive",
+                                   mode);
+    }
+    aws->max_attempts = aws->retry_mode == RETRY_LEGACY ? 5 : 3;
+    v = attempts ? attempts : plumb_aws_shared_config_get(aws->cfg, aws->profile, "max_attempts");
+    if (v) {
+        n = strtol(v, &end, 10);
+        if (*end || n < 1 || n > 100)
+            return plumb_error_set(PLUMB_EINVALID,
+                                   "AWS_MAX_ATTEMPTS: '%s' is not a whole number from 1 to 100", v);
+        aws->max_attempts = (int)n;
+    }
+    aws->retry_tokens = 500;
+    return 0;
+}
+
+/* Validates every AWS_ENDPOINT_URL* the user set, so a typo fails before any work. */
+static int check_endpoint_environment(void)
+{
+    const char *const *key;
+    const struct plumb_aws_service *svc;
+    const char *v;
+    char var[96], *checked = NULL;
+    int error = 0;
+
+    if ((v = plumb_env_get("AWS_ENDPOINT_URL"))) {
+        PLUMB_TRY(check_endpoint_url(&checked, "AWS_ENDPOINT_URL", v));
+        free(checked);
+        checked = NULL;
+    }
+    for (key = plumb_aws_model_service_keys(); *key; key++) {
+        PLUMB_TRY(plumb_aws_model_service(&svc, *key));
+        snprintf(var, sizeof(var), "AWS_ENDPOINT_URL_%s", svc->env_name);
+        if ((v = plumb_env_get(var))) {
+            PLUMB_TRY(check_endpoint_url(&checked, var, v));
+            free(checked);
+            checked = NULL;
+        }
+    }
+done:
+    return error;
+}
+
+int plumb_aws_new(struct plumb_aws **out, const struct plumb_aws_options *opts)
+{
+    struct plumb_aws *aws = NULL;
+    const char *v, *named_profile;
+    int error = 0;
+
+    *out = NULL;
+    PLUMB_TRY(plumb_http_global_init());
+    aws = calloc(1, sizeof(*aws));
+    PLUMB_ALLOC_CHECK(aws);
+    pthread_mutex_init(&aws->chain_lock, NULL);
+    pthread_mutex_init(&aws->stats_lock, NULL);
+
+    PLUMB_TRY(plumb_aws_shared_config_load(&aws->cfg));
+    named_profile = (opts && opts->profile) ? opts->profile : plumb_env_get("AWS_PROFILE");
+    aws->profile = strdup(named_profile ? named_profile : "default");
+    PLUMB_ALLOC_CHECK(aws->profile);
+    /* A profile asked for by name must exist, even when the environment has keys: the
+     * user expects that profile's settings (region, role) and would be misled otherwise. */
+    if (named_profile && !plumb_aws_shared_config_has_profile(aws->cfg, named_profile)) {
+        error = plumb_error_set(PLUMB_EINVALID, "AWS profile '%s' not found in '%s' or '%s'",
+                                named_profile, plumb_aws_shared_config_path(aws->cfg),
+                                plumb_aws_shared_config_credentials_path(aws->cfg));
+        goto done;
+    }
+
+    if ((v = plumb_env_get("AWS_REGION")))
+        aws->region_source = "AWS_REGION";
+    else if ((v = plumb_env_get("AWS_DEFAULT_REGION")))
+        aws->region_source = "AWS_DEFAULT_REGION";
+    else if ((v = plumb_aws_shared_config_get(aws->cfg, aws->profile, "region")))
+        aws->region_source = "profile";
+    else if (opts && (v = opts->region))
+        aws->region_source = "plumb.yaml";
+    if (v) {
+        aws->region = strdup(v);
+        PLUMB_ALLOC_CHECK(aws->region);
+    }
+
+    PLUMB_TRY(parse_retry_settings(aws));
+    PLUMB_TRY(check_endpoint_environment());
+    *out = aws;
+    aws = NULL;
+done:
+    plumb_aws_free(aws);
+    return error;
+}
+
+void plumb_aws_free(struct plumb_aws *aws)
+{
+    if (!aws)
+        return;
+    plumb_aws_credentials_chain_free(aws->chain);
+    plumb_aws_shared_config_free(aws->cfg);
+    pthread_mutex_destroy(&aws->chain_lock);
+    pthread_mutex_destroy(&aws->stats_lock);
+    free(aws->region);
+    free(aws->profile);
+    free(aws);
+}
+
+const char *plumb_aws_region(const struct plumb_aws *aws)
+{
+    return aws->region;
+}
+
+const char *plumb_aws_region_source(const struct plumb_aws *aws)
+{
+    return aws->region_source;
+}
+
+const char *plumb_aws_profile(const struct plumb_aws *aws)
+{
+    return aws->profile;
+}
+
+int plumb_aws_get_credentials(struct plumb_aws_credentials *out, struct plumb_aws *aws)
+{
+    int error = 0;
+
+    memset(out, 0, sizeof(*out));
+    pthread_mutex_lock(&aws->chain_lock);
+    if (!aws->chain)
+        error = plumb_aws_credentials_chain_new(&aws->chain, aws, aws->cfg, aws->profile);
+    pthread_mutex_unlock(&aws->chain_lock);
+    if (error < 0)
+        return error;
+    return plumb_aws_credentials_chain_get(out, aws->chain);
+}
+
+/* ---- statistics ---------------------------------------------------------------------------- */
+
+static struct service_stats *stats_for(struct plumb_aws *aws, const char *key)
+{
+    size_t i;
+
+    for (i = 0; i < aws->nstats; i++)
+        if (strcmp(aws->stats[i].key, key) == 0)
+            return &aws->stats[i];
+    if (aws->nstats == MAX_SERVICES)
+        return NULL;
+    aws->stats[aws->nstats].key = key;
+    return &aws->stats[aws->nstats++];
+}
+
+static void stats_add(struct plumb_aws *aws, const char *key, unsigned long attempts, int failed,
+                      double seconds)
+{
+    struct service_stats *s;
+
+    pthread_mutex_lock(&aws->stats_lock);
+    s = stats_for(aws, key);
+    if (s) {
+        s->calls++;
+        s->attempts += attempts;
+        s->retries += attempts ? attempts - 1 : 0;
+        s->errors += failed ? 1 : 0;
+        s->seconds += seconds;
+    }
+    pthread_mutex_unlock(&aws->stats_lock);
+}
+
+unsigned long plumb_aws_stats_calls(const struct plumb_aws *aws, const char *service)
+{
+    unsigned long n = 0;
+    size_t i;
+
+    pthread_mutex_lock((pthread_mutex_t *)&aws->stats_lock);
+    for (i = 0; i < aws->nstats; i++)
+        if (!service || strcmp(aws->stats[i].key, service) == 0)
+            n += aws->stats[i].attempts;
+    pthread_mutex_unlock((pthread_mutex_t *)&aws->stats_lock);
+    return n;
+}
+
+void plumb_aws_stats_render(struct plumb_buf *out, const struct plumb_aws *aws)
+{
+    unsigned long calls = 0, attempts = 0, retries = 0, errors = 0;
+    double seconds = 0;
+    size_t i;
+
+    pthread_mutex_lock((pthread_mutex_t *)&aws->stats_lock);
+    plumb_buf_printf(out, "%-28s %8s %8s %8s %10s\n", "service", "requests", "retries", "errors",
+                     "time (s)");
+    for (i = 0; i < aws->nstats; i++) {
+        const struct service_stats *s = &aws->stats[i];
+        plumb_buf_printf(out, "%-28s %8lu %8lu %8lu %10.3f\n", s->key, s->attempts, s->retries,
+                         s->errors, s->seconds);
+        calls += s->calls;
+        attempts += s->attempts;
+        retries += s->retries;
+        errors += s->errors;
+        seconds += s->seconds;
+    }
+    plumb_buf_printf(out, "%-28s %8lu %8lu %8lu %10.3f\n", "total", attempts, retries, errors,
+                     seconds);
+    pthread_mutex_unlock((pthread_mutex_t *)&aws->stats_lock);
+    (void)calls;
+}
+
+/* ---- errors and retries -------------------------------------------------------------------- */
+
+static int code_in(const char *code, const char *const *list)
+{
+    for (; *list; list++)
+        if (strcmp(code, *list) == 0)
+            return 1;
+    return 0;
+}
+
+static const char *const throttling_codes[] = {
+    "Throttling",
+    "ThrottlingException",
+    "ThrottledException",
+    "RequestThrottledException",
+    "TooManyRequestsException",
+    "ProvisionedThroughputExceededException",
+    "TransactionInProgressException",
+    "RequestLimitExceeded",
+    "BandwidthLimitExceeded",
+    "LimitExceededException",
+    "RequestThrottled",
+    "SlowDown",
+    "PriorRequestNotComplete",
+    "EC2ThrottledException",
+    NULL,
+};
+
+static const char *const transient_codes[] = {
+    "RequestTimeout",
+    "RequestTimeoutException",
+    "InternalError",
+    "InternalFailure",
+    "ServiceUnavailable",
+    "IDPCommunicationError",
+    NULL,
+};
+
+static const char *const auth_codes[] = {
+    "SignatureDoesNotMatch",
+    "InvalidClientTokenId",
+    "UnrecognizedClientException",
+    "ExpiredToken",
+    "ExpiredTokenException",
+    "InvalidAccessKeyId",
+    "AuthFailure",
+    "MissingAuthenticationToken",
+    "IncompleteSignature",
+    "InvalidSignatureException",
+    "AccessDenied",
+    "AccessDeniedException",
+    "UnauthorizedOperation",
+    "NotAuthorized",
+    NULL,
+};
+
+static int is_throttle(const struct plumb_aws_error_info *e)
+{
+    return e->status == 429 || code_in(e->code, throttling_codes);
+}
+
+static int is_retryable(const struct plumb_aws_error_info *e)
+{
+    return is_throttle(e) || code_in(e->code, transient_codes) || e->status == 500 ||
+           e->status == 502 || e->status == 503 || e->status == 504;
+}
+
+/* The plumb error code for an AWS error, so callers can tell "gone" from "refused". */
+static int classify(const struct plumb_aws_error_info *e)
+{
+    if (is_throttle(e))
+        return PLUMB_ETHROTTLED;
+    if (code_in(e->code, auth_codes))
+        return PLUMB_EAUTH;
+    if (strstr(e->code, "NotFound") || strncmp(e->code, "NoSuch", 6) == 0 ||
+        strcmp(e->code, "ResourceNotFoundException") == 0 || e->status == 404)
+        return PLUMB_ENOTFOUND;
+    if (strstr(e->code, "AlreadyExists") || strstr(e->code, "Duplicate") ||
+        strstr(e->code, "Conflict") || strcmp(e->code, "ResourceInUseException") == 0 ||
+        strcmp(e->code, "EntityAlreadyExists") == 0 || e->status == 409)
+        return PLUMB_ECONFLICT;
+    return PLUMB_EAWS;
+}
+
+/* Full jitter over a capped exponential: a random wait in [0, min(20 s, 1 s * 2^attempt)),
+ * the AWS SDKs' standard mode (legacy mode uses 100 ms as base, as botocore did). */
+static long backoff_ms(const struct plumb_aws *aws, int attempt)
+{
+    double base = aws->retry_mode == RETRY_LEGACY ? 100.0 : 1000.0, cap = 20000.0, limit;
+    double r = (double)(plumb_random_u64() >> 11) / 9007199254740992.0; /* [0, 1) */
+
+    limit = base;
+    while (attempt-- > 1 && limit < cap)
+        limit *= 2;
+    if (limit > cap)
+        limit = cap;
+    return (long)(r * limit);
+}
+
+static int take_retry_tokens(struct plumb_aws *aws, int cost)
+{
+    int ok;
+
+    if (aws->retry_mode == RETRY_LEGACY)
+        return 1;
+    pthread_mutex_lock(&aws->stats_lock);
+    ok = aws->retry_tokens >= cost;
+    if (ok)
+        aws->retry_tokens -= cost;
+    pthread_mutex_unlock(&aws->stats_lock);
+    return ok;
+}
+
+static void give_retry_tokens(struct plumb_aws *aws, int n)
+{
+    pthread_mutex_lock(&aws->stats_lock);
+    aws->retry_tokens += n;
+    if (aws->retry_tokens > 500)
+        aws->retry_tokens = 500;
+    pthread_mutex_unlock(&aws->stats_lock);
+}
+
+/* ---- the call ------------------------------------------------------------------------------ */
+
+static double now_seconds(void)
+{
+    struct timeval tv;
+
+    gettimeofday(&tv, NULL);
+    return (double)tv.tv_sec + (double)tv.tv_usec / 1e6;
+}
+
+static int is_dns_bucket(const char *s, size_t n)
+{
+    size_t i;
+
+    if (n < 3 || n > 63 || !isalnum((unsigned char)s[0]) || !isalnum((unsigned char)s[n - 1]))
+        return 0;
+    for (i = 0; i < n; i++)
+        if (!(islower((unsigned char)s[i]) || isdigit((unsigned char)s[i]) || s[i] == '-'))
+            return 0;
+    return 1;
+}
+
+/*
+ * Where the request goes. S3 on a custom endpoint (an emulator, a proxy) is addressed
+ * path-style; on AWS's own endpoint a DNS-safe bucket moves into the host name
+ * (virtual-hosted style), which AWS requires of newer buckets.
+ */
+static int place_request(struct plumb_http_request *req, struct plumb_aws *aws,
+                         const struct plumb_aws_service *svc, const char **source)
+{
+    struct plumb_buf base = PLUMB_BUF_INIT, host = PLUMB_BUF_INIT;
+    const char *bucket, *rest;
+    char *path = NULL;
+    int error = 0;
+
+    PLUMB_TRY(resolve_endpoint(&base, source, aws, svc));
+    if (svc->protocol == PLUMB_AWS_PROTO_REST_XML && strcmp(*source, "default") == 0 && req->path &&
+        req->path[0] == '/' && req->path[1]) {
+        bucket = req->path + 1;
+        rest = bucket + strcspn(bucket, "/");
+        if (is_dns_bucket(bucket, (size_t)(rest - bucket))) {
+            const char *scheme_end = strstr(base.ptr, "://") + 3;
+            plumb_buf_put(&host, base.ptr, (size_t)(scheme_end - base.ptr));
+            plumb_buf_put(&host, bucket, (size_t)(rest - bucket));
+            plumb_buf_putc(&host, '.');
+            plumb_buf_puts(&host, scheme_end);
+            PLUMB_ALLOC_CHECK(host.ptr);
+            path = strdup(*rest ? rest : "/");
+            PLUMB_ALLOC_CHECK(path);
+            free(req->path);
+            req->path = path;
+            path = NULL;
+            plumb_buf_release(&base);
+            base = host;
+            plumb_buf_init(&host);
+        }
+    }
+    free(req->url_base);
+    req->url_base = plumb_buf_detach(&base);
+    PLUMB_ALLOC_CHECK(req->url_base);
+    plumb_buf_clear(&host);
+    PLUMB_TRY(plumb_http_host_header(&host, req->url_base));
+    PLUMB_TRY(plumb_kvlist_set(&req->headers, "Host", host.ptr));
+done:
+    free(path);
+    plumb_buf_release(&base);
+    plumb_buf_release(&host);
+    return error;
+}
+
+static int sign_request(struct plumb_http_request *req, const struct plumb_aws *aws,
+                        const struct plumb_aws_service *svc, const char *source,
+                        const struct plumb_aws_credentials *creds)
+{
+    struct plumb_sigv4_params p;
+
+    plumb_kvlist_remove(&req->headers, "Authorization");
+    plumb_kvlist_remove(&req->headers, "X-Amz-Date");
+    plumb_kvlist_remove(&req->headers, "X-Amz-Security-Token");
+    plumb_kvlist_remove(&req->headers, "x-amz-content-sha256");
+    if (!creds)
+        return 0;
+    memset(&p, 0, sizeof(p));
+    p.access_key_id = creds->access_key_id;
+    p.secret_access_key = creds->secret_access_key;
+    p.session_token = creds->session_token;
+    p.region = signing_region(aws, svc, source);
+    p.service = svc->signing_name;
+    p.now = plumb_clock_now();
+    p.normalize_path = svc->protocol != PLUMB_AWS_PROTO_REST_XML;
+    p.sign_body = svc->protocol == PLUMB_AWS_PROTO_REST_XML;
+    return plumb_sigv4_sign(req, &p);
+}
+
+static void record_aws_error(const struct plumb_aws_error_info *e)
+{
+    last_aws_error = *e;
+    has_aws_error = 1;
+}
+
+int plumb_aws__call_with(struct plumb_aws *aws, const struct plumb_aws_credentials *creds,
+                         const char *service, const char *operation, const json_t *input,
+                         json_t **out)
+{
+    const struct plumb_aws_service *svc;
+    struct plumb_http_request req;
+    struct plumb_http_response resp;
+    struct plumb_aws_error_info info;
+    const char *source = "default";
+    int attempt = 0, error = 0, retryable, spent = 0;
+    double started = now_seconds(), t0;
+
+    *out = NULL;
+    has_aws_error = 0;
+    plumb_http_request_init(&req);
+    plumb_http_response_init(&resp);
+    PLUMB_TRY(plumb_aws_model_service(&svc, service));
+    if ((error = plumb_aws_protocol_build(&req, svc, operation, input)) < 0) {
+        plumb_error_wrap("%s %s", service, operation);
+        goto done;
+    }
+    if ((error = place_request(&req, aws, svc, &source)) < 0)
+        goto done;
+
+    for (;;) {
+        attempt++;
+        PLUMB_TRY(sign_request(&req, aws, svc, source, creds));
+        t0 = now_seconds();
+        error = plumb_http_send(&resp, &req, NULL);
+        plumb_log_debug("aws: %s %s attempt %d: %s%ld (%.0f ms)", service, operation, attempt,
+                        error < 0 ? "transport error, " : "HTTP ", resp.status,
+                        (now_seconds() - t0) * 1000.0);
+        if (error == 0 && resp.status >= 200 && resp.status < 300) {
+            /* A success pays back the retry quota: the full cost when it followed retries. */
+            give_retry_tokens(aws, spent ? spent : 1);
+            error = plumb_aws_protocol_parse(out, svc, operation, &resp);
+            if (error < 0)
+                plumb_error_wrap("%s %s", service, operation);
+            goto done;
+        }
+        if (error < 0) {
+            retryable = 1; /* timeouts and dropped connections */
+        } else {
+            plumb_aws_protocol_parse_error(&info, svc, &resp);
+            retryable = is_retryable(&info);
+        }
+        if (!retryable || attempt >= aws->max_attempts ||
+            !take_retry_tokens(aws, error < 0 ? 10 : 5)) {
+            if (error < 0) {
+                plumb_error_wrap("%s %s (after %d attempt%s)", service, operation, attempt,
+                                 attempt == 1 ? "" : "s");
+            } else {
+                record_aws_error(&info);
+                error = plumb_error_set(classify(&info), "%s %s: %s%s%s (HTTP %ld, request id %s)",
+                                        service, operation, info.code, info.message[0] ? ": " : "",
+                                        info.message, info.status,
+                                        info.request_id[0] ? info.request_id : "none");
+                if (attempt > 1)
+                    plumb_error_wrap("after %d attempts", attempt);
+            }
+            goto done;
+        }
+        spent += error < 0 ? 10 : 5;
+        plumb_sleep_ms(backoff_ms(aws, attempt));
+    }
+
+done:
+    stats_add(aws, svc ? svc->key : service, (unsigned long)attempt, error < 0,
+              now_seconds() - started);
+    plumb_http_request_release(&req);
+    plumb_http_response_release(&resp);
+    if (error < 0) {
+        json_decref(*out);
+        *out = NULL;
+    }
+    return error;
+}
+
+int plumb_aws_call(struct plumb_aws *aws, const char *service, const char *operation,
+                   const json_t *input, json_t **out)
+{
+    struct plumb_aws_credentials creds;
+    int error;
+
+    *out = NULL;
+    if ((error = plumb_aws_get_credentials(&creds, aws)) < 0)
+        return error;
+    error = plumb_aws__call_with(aws, &creds, service, operation, input, out);
+    plumb_aws_credentials_release(&creds);
+    return error;
+}
+
+/* ---- pagination ---------------------------------------------------------------------------- */
+
+/* A paginator field is a name or a list of names; `i`-th name, or NULL. */
+static const char *pag_name(const json_t *field, size_t i)
+{
+    if (json_is_string(field))
+        return i == 0 ? json_string_value(field) : NULL;
+    return json_string_value(json_array_get(field, i));
+}
+
+int plumb_aws_paginate(struct plumb_aws *aws, const char *service, const char *operation,
+                       const json_t *input, json_t **out)
+{
+    const struct plumb_aws_service *svc;
+    const json_t *pag, *in_tok, *out_tok, *results, *more;
+    json_t *req = NULL, *page = NULL, *acc = NULL;
+    char *last_token = NULL;
+    int error = 0, pages = 0;
+    size_t i;
+
+    *out = NULL;
+    PLUMB_TRY(plumb_aws_model_service(&svc, service));
+    pag = plumb_aws_model_paginator(svc, operation);
+    if (!pag)
+        return plumb_aws_call(aws, service, operation, input, out);
+    in_tok = json_object_get(pag, "input_token");
+    out_tok = json_object_get(pag, "output_token");
+    results = json_object_get(pag, "result_key");
+    more = json_object_get(pag, "more_results");
+
+    req = input ? json_deep_copy(input) : json_object();
+    PLUMB_ALLOC_CHECK(req);
+    for (;;) {
+        int have_token = 0;
+        PLUMB_TRY(plumb_aws_call(aws, service, operation, req, &page));
+        pages++;
+        if (!acc) {
+            acc = page;
+            json_incref(acc);
+        } else {
+            const char *key;
+            for (i = 0; (key = pag_name(results, i)); i++) {
+                json_t *dst = json_object_get(acc, key), *src = json_object_get(page, key);
+                if (!json_is_array(src))
+                    continue;
+                if (!json_is_array(dst)) {
+                    json_object_set(acc, key, src);
+                    continue;
+                }
+                json_array_extend(dst, src);
+            }
+        }
+        if (more && json_is_false(json_object_get(page, json_string_value(more))))
+            break;
+        for (i = 0; pag_name(out_tok, i); i++) {
+            const char *oname = pag_name(out_tok, i), *iname = pag_name(in_tok, i);
+            const json_t *tok = json_object_get(page, oname);
+            if (!iname || strchr(oname, ' ') || strchr(oname, '['))
+                continue; /* expressions (S3 ListObjects v1's fallback) are not followed */
+            if (json_is_string(tok) && json_string_length(tok) > 0) {
+                if (i == 0) {
+                    if (last_token && strcmp(last_token, json_string_value(tok)) == 0) {
+                        error = plumb_error_set(PLUMB_EAWS,
+                                                "%s %s: the service returned the same page "
+                                                "token twice",
+                                                service, operation);
+                        goto done;
+                    }
+                    free(last_token);
+                    last_token = strdup(json_string_value(tok));
+                    PLUMB_ALLOC_CHECK(last_token);
+                }
+                json_object_set_new(req, iname, json_string(json_string_value(tok)));
+                have_token = 1;
+            } else {
+                json_object_del(req, iname);
+            }
+        }
+        json_decref(page);
+        page = NULL;
+        if (!have_token || pages >= 100000)
+            break;
+    }
+    if (acc) {
+        for (i = 0; pag_name(out_tok, i); i++)
+            json_object_del(acc, pag_name(out_tok, i));
+    }
+    *out = acc;
+    acc = NULL;
+done:
+    json_decref(page);
+    json_decref(acc);
+    json_decref(req);
+    free(last_token);
+    return error;
+}

@@ -1,0 +1,308 @@
+#include "cli/cli.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "aws/http.h"
+#include "util/error.h"
+#include "util/log.h"
+#include "util/sys.h"
+
+static const struct plumb_cli_option global_options[] = {
+    {"--directory", 'C', "DIR", "project directory holding plumb.yaml (default: current)"},
+    {"--no-color", 0, NULL, "no colours in output (also: the NO_COLOR variable)"},
+    {"--quiet", 'q', NULL, "errors only on stderr"},
+    {"--verbose", 'v', NULL, "more detail on stderr, one line per AWS request"},
+    {"--stats", 0, NULL, "print AWS requests per service and time spent, at the end"},
+    {"--help", 'h', NULL, "show help for the command"},
+    {NULL, 0, NULL, NULL},
+};
+
+static const struct plumb_cli_option no_options[] = {
+    {NULL, 0, NULL, NULL},
+};
+
+static const struct plumb_cli_command commands[] = {
+    {"doctor", plumb_cmd_doctor, "",
+     "show identity (account, ARN), region, endpoints and where credentials come from", no_options,
+     0, 0},
+    {"version", plumb_cmd_version, "", "show plumb's version and its libraries'", no_options, 0, 0},
+    {"help", plumb_cmd_help, "[COMMAND]", "show help for plumb or one command", no_options, 0, 1},
+    {NULL, NULL, NULL, NULL, NULL, 0, 0},
+};
+
+const struct plumb_cli_command *plumb_cli_commands(void)
+{
+    return commands;
+}
+
+const struct plumb_cli_command *plumb_cli_find(const char *name)
+{
+    const struct plumb_cli_command *c;
+
+    for (c = commands; c->name; c++)
+        if (strcmp(c->name, name) == 0)
+            return c;
+    return NULL;
+}
+
+static void print_options(FILE *f, const struct plumb_cli_option *o)
+{
+    char left[64];
+
+    for (; o->name; o++) {
+        if (o->short_name)
+            snprintf(left, sizeof(left), "-%c, %s%s%s", o->short_name, o->name, o->arg ? " " : "",
+                     o->arg ? o->arg : "");
+        else
+            snprintf(left, sizeof(left), "    %s%s%s", o->name, o->arg ? " " : "",
+                     o->arg ? o->arg : "");
+        fprintf(f, "  %-26s %s\n", left, o->help);
+    }
+}
+
+void plumb_cli_print_usage(FILE *f)
+{
+    const struct plumb_cli_command *c;
+
+    fprintf(f, "usage: plumb [-C DIR] [-q|-v] [--no-color] [--stats] COMMAND [ARGS]\n\n");
+    fprintf(f, "plumb reconciles the AWS resources declared in plumb.yaml with what exists.\n\n");
+    fprintf(f, "commands:\n");
+    for (c = commands; c->name; c++)
+        fprintf(f, "  %-10s %s\n", c->name, c->summary);
+    fprintf(f, "\nglobal options:\n");
+    print_options(f, global_options);
+    fprintf(f, "\n'plumb help COMMAND' shows a command's options.\n");
+}
+
+void plumb_cli_print_help(FILE *f, const struct plumb_cli_command *cmd)
+{
+    fprintf(f, "usage: plumb %s%s%s\n\n%s\n", cmd->name, cmd->usage[0] ? " " : "", cmd->usage,
+            cmd->summary);
+    if (cmd->options[0].name) {
+        fprintf(f, "\noptions:\n");
+        print_options(f, cmd->options);
+    }
+    fprintf(f, "\nglobal options:\n");
+    print_options(f, global_options);
+}
+
+static const struct plumb_cli_option *find_option(const struct plumb_cli_option *table,
+                                                  const char *arg, size_t len, char short_name)
+{
+    for (; table->name; table++) {
+        if (short_name && table->short_name == short_name)
+            return table;
+        if (!short_name && strlen(table->name) == len && strncmp(table->name, arg, len) == 0)
+            return table;
+    }
+    return NULL;
+}
+
+/*
+ * Parses argv after the command name: the command's options, the global ones (anywhere),
+ * "--" ending options, and operands. Accepts "--opt VALUE", "--opt=VALUE", "-e VALUE",
+ * "-eVALUE".
+ */
+static int parse_args(struct plumb_cli *cli, const struct plumb_cli_command *cmd, int argc,
+                      char **argv)
+{
+    int i, only_operands = 0, error = 0;
+
+    cli->operands = calloc((size_t)argc + 1, sizeof(char *));
+    PLUMB_ALLOC_CHECK(cli->operands);
+    for (i = 0; i < argc; i++) {
+        const char *a = argv[i], *value = NULL, *eq;
+        const struct plumb_cli_option *o = NULL;
+        size_t len;
+
+        if (only_operands || a[0] != '-' || a[1] == '\0') {
+            cli->operands[cli->noperands++] = argv[i];
+            continue;
+        }
+        if (strcmp(a, "--") == 0) {
+            only_operands = 1;
+            continue;
+        }
+        if (a[1] == '-') {
+            eq = strchr(a, '=');
+            len = eq ? (size_t)(eq - a) : strlen(a);
+            o = find_option(cmd ? cmd->options : no_options, a, len, 0);
+            if (!o)
+                o = find_option(global_options, a, len, 0);
+            if (o && eq)
+                value = eq + 1;
+        } else {
+            o = find_option(cmd ? cmd->options : no_options, NULL, 0, a[1]);
+            if (!o)
+                o = find_option(global_options, NULL, 0, a[1]);
+            if (o && a[2])
+                value = a + 2;
+        }
+        if (!o) {
+            if (cmd)
+                error = plumb_error_set(PLUMB_EINVALID,
+                                        "unknown option '%s' for 'plumb %s'; 'plumb help %s' "
+                                        "lists them",
+                                        a, cmd->name, cmd->name);
+            else
+                error = plumb_error_set(PLUMB_EINVALID, "unknown option '%s'", a);
+            goto done;
+        }
+        if (o->arg && !value) {
+            if (i + 1 >= argc) {
+                error = plumb_error_set(PLUMB_EINVALID, "option '%s' needs a value (%s)", o->name,
+                                        o->arg);
+                goto done;
+            }
+            value = argv[++i];
+        } else if (!o->arg && value) {
+            error = plumb_error_set(PLUMB_EINVALID, "option '%s' takes no value", o->name);
+            goto done;
+        }
+        PLUMB_TRY(plumb_kvlist_add(&cli->opts, o->name, value ? value : ""));
+    }
+done:
+    return error;
+}
+
+const char *plumb_cli_opt(const struct plumb_cli *cli, const char *name)
+{
+    const char *v = NULL;
+    size_t i;
+
+    /* The last one given wins, as in most command-line tools. */
+    for (i = 0; i < cli->opts.n; i++)
+        if (strcmp(cli->opts.v[i].name, name) == 0)
+            v = cli->opts.v[i].value;
+    return v;
+}
+
+bool plumb_cli_flag(const struct plumb_cli *cli, const char *name)
+{
+    return plumb_cli_opt(cli, name) != NULL;
+}
+
+void plumb_cli_error(const struct plumb_cli *cli, const char *context)
+{
+    (void)cli;
+    if (context)
+        fprintf(stderr, "plumb: %s: %s\n", context, plumb_error_message());
+    else
+        fprintf(stderr, "plumb: %s\n", plumb_error_message());
+}
+
+struct plumb_aws *plumb_cli_aws(struct plumb_cli *cli)
+{
+    struct plumb_aws_options opts = {NULL, NULL};
+
+    if (cli->aws)
+        return cli->aws;
+    if (plumb_aws_new(&cli->aws, &opts) < 0) {
+        plumb_cli_error(cli, NULL);
+        return NULL;
+    }
+    return cli->aws;
+}
+
+static void cli_release(struct plumb_cli *cli)
+{
+    if (cli->aws && cli->stats) {
+        struct plumb_buf b = PLUMB_BUF_INIT;
+        plumb_aws_stats_render(&b, cli->aws);
+        fprintf(stderr, "\nAWS requests:\n%s", plumb_buf_cstr(&b));
+        plumb_buf_release(&b);
+    }
+    plumb_aws_free(cli->aws);
+    plumb_kvlist_release(&cli->opts);
+    free(cli->operands);
+}
+
+int plumb_cli_main(int argc, char **argv)
+{
+    struct plumb_cli cli;
+    const struct plumb_cli_command *cmd = NULL;
+    int i, code = PLUMB_EXIT_ERROR, first;
+
+    memset(&cli, 0, sizeof(cli));
+    cli.color = isatty(STDOUT_FILENO) && !plumb_env_get("NO_COLOR");
+
+    /* The command is the first word that is not a global option or its value. */
+    for (first = 1; first < argc; first++) {
+        const char *a = argv[first];
+        if (a[0] != '-')
+            break;
+        if (strcmp(a, "-C") == 0 || strcmp(a, "--directory") == 0)
+            first++;
+    }
+    if (first < argc) {
+        cmd = plumb_cli_find(argv[first]);
+        if (!cmd) {
+            fprintf(stderr, "plumb: unknown command '%s'; 'plumb help' lists them\n", argv[first]);
+            return PLUMB_EXIT_ERROR;
+        }
+    }
+    /* Parse global options before the command, then everything after it. */
+    {
+        int rc;
+        char **merged = calloc((size_t)argc + 1, sizeof(char *));
+        int n = 0;
+        if (!merged) {
+            fprintf(stderr, "plumb: out of memory\n");
+            return PLUMB_EXIT_ERROR;
+        }
+        for (i = 1; i < argc; i++)
+            if (i != first)
+                merged[n++] = argv[i];
+        rc = parse_args(&cli, cmd, n, merged);
+        /* operands point into argv, not merged, so merged can go */
+        free(merged);
+        if (rc < 0) {
+            plumb_cli_error(&cli, NULL);
+            goto done;
+        }
+    }
+
+    cli.command = cmd ? cmd->name : NULL;
+    cli.dir = plumb_cli_opt(&cli, "--directory");
+    if (plumb_cli_flag(&cli, "--no-color"))
+        cli.color = false;
+    cli.stats = plumb_cli_flag(&cli, "--stats");
+    if (plumb_cli_flag(&cli, "--quiet"))
+        plumb_log_set_level(PLUMB_LOG_ERROR);
+    if (plumb_cli_flag(&cli, "--verbose"))
+        plumb_log_set_level(PLUMB_LOG_DEBUG);
+
+    if (!cmd) {
+        plumb_cli_print_usage(plumb_cli_flag(&cli, "--help") ? stdout : stderr);
+        code = plumb_cli_flag(&cli, "--help") ? PLUMB_EXIT_OK : PLUMB_EXIT_ERROR;
+        goto done;
+    }
+    if (plumb_cli_flag(&cli, "--help")) {
+        plumb_cli_print_help(stdout, cmd);
+        code = PLUMB_EXIT_OK;
+        goto done;
+    }
+    if (cli.noperands < cmd->min_operands || cli.noperands > cmd->max_operands) {
+        fprintf(stderr, "usage: plumb %s %s\n", cmd->name, cmd->usage);
+        goto done;
+    }
+    if (cli.dir && chdir(cli.dir) < 0) {
+        plumb_error_set(PLUMB_EINVALID, "cannot change to directory '%s': %s", cli.dir,
+                        strerror(errno));
+        plumb_cli_error(&cli, NULL);
+        goto done;
+    }
+    if (plumb_http_global_init() < 0) {
+        plumb_cli_error(&cli, NULL);
+        goto done;
+    }
+    code = cmd->fn(&cli);
+
+done:
+    cli_release(&cli);
+    plumb_http_global_cleanup();
+    return code;
+}

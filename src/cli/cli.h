@@ -1,0 +1,68 @@
+/*
+ * The command line: one table of commands (STYLE.md §7, after git's), each with its option
+ * table, from which `plumb help` and `--help` are generated. Global options (-C, -q, -v,
+ * --no-color, --stats) are accepted anywhere on the line; set-up they imply happens once,
+ * before dispatch. Results go to stdout, progress and errors to stderr.
+ */
+#ifndef PLUMB_CLI_CLI_H
+#define PLUMB_CLI_CLI_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "aws/aws.h"
+#include "util/kv.h"
+
+#define PLUMB_EXIT_OK      0
+#define PLUMB_EXIT_ERROR   1
+#define PLUMB_EXIT_CHANGES 2
+
+struct plumb_cli_option {
+    const char *name; /* "--env" */
+    char short_name;  /* 'e', or 0 */
+    const char *arg;  /* "ENV" when it takes a value, NULL for a flag */
+    const char *help;
+};
+
+/* What a command is given: its parsed options and operands, and the shared set-up. */
+struct plumb_cli {
+    const char *command;
+    const char *dir; /* -C */
+    bool color;
+    bool stats;
+    struct plumb_kvlist opts; /* "--env" → "stage"; flags → "" */
+    char **operands;
+    int noperands;
+    struct plumb_aws *aws; /* made on first plumb_cli_aws() */
+};
+
+struct plumb_cli_command {
+    const char *name;
+    int (*fn)(struct plumb_cli *cli);
+    const char *usage;   /* after "plumb NAME " */
+    const char *summary; /* one line */
+    const struct plumb_cli_option *options;
+    int min_operands, max_operands;
+};
+
+/* The value of option `name` ("--env"), or NULL. */
+const char *plumb_cli_opt(const struct plumb_cli *cli, const char *name);
+bool plumb_cli_flag(const struct plumb_cli *cli, const char *name);
+/* The AWS client for this run, made on first use; NULL after printing the error. */
+struct plumb_aws *plumb_cli_aws(struct plumb_cli *cli);
+/* Prints "plumb: <message>" for the last error to stderr. */
+void plumb_cli_error(const struct plumb_cli *cli, const char *context);
+
+const struct plumb_cli_command *plumb_cli_commands(void);
+const struct plumb_cli_command *plumb_cli_find(const char *name);
+void plumb_cli_print_help(FILE *f, const struct plumb_cli_command *cmd);
+void plumb_cli_print_usage(FILE *f);
+
+/* Runs the command line; returns the process exit code. */
+int plumb_cli_main(int argc, char **argv);
+
+int plumb_cmd_doctor(struct plumb_cli *cli);
+int plumb_cmd_version(struct plumb_cli *cli);
+int plumb_cmd_help(struct plumb_cli *cli);
+
+#endif
