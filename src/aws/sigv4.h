@@ -32,18 +32,24 @@ struct plumb_sigv4_params {
 /*
  * Signs `req` in place with the Authorization header: adds X-Amz-Date (unless the request
  * already has one, which is then used as the signing time), X-Amz-Security-Token when there
- * is a session token, x-amz-content-sha256 when sign_body, and Authorization. Every header on
- * the request at that point is signed. `req->headers` must hold Host.
+ * is a session token, x-amz-content-sha256 when sign_body (unless the caller set one, e.g.
+ * UNSIGNED-PAYLOAD), and Authorization, replacing any earlier one. Every header on the request
+ * at that point is signed. `req->headers` must hold Host.
  */
 int plumb_sigv4_sign(struct plumb_http_request *req, const struct plumb_sigv4_params *p);
 
-/* Presigns `req` in place: adds the X-Amz-* query parameters and X-Amz-Signature. */
+/* Presigns `req` in place: adds the X-Amz-* query parameters (X-Amz-Security-Token too when
+ * there is a session token) and X-Amz-Signature. Headers are signed as they are, not added. */
 int plumb_sigv4_presign(struct plumb_http_request *req, const struct plumb_sigv4_params *p);
 
 /*
- * The pieces, exposed so tests can compare each against the suite's expected files.
- * `presign` selects the query-signing variant of the canonical request (payload hash
- * UNSIGNED-PAYLOAD is NOT used: the suite hashes the body; see testdata README).
+ * The pieces, exposed so tests can compare each against the suite's expected files; each
+ * appends to `out`. The canonical request is built from `req` as it stands (every header but
+ * Authorization, every query parameter), so it serves both forms: for the presigned form the
+ * X-Amz-* parameters are already in the query. The payload line is the x-amz-content-sha256
+ * header when the request has one, else the hex SHA-256 of the body, in both forms
+ * (UNSIGNED-PAYLOAD is not used: the suite hashes the body; see testdata README).
+ * `signed_headers` (the ';'-joined names) may be NULL.
  */
 int plumb_sigv4_canonical_request(struct plumb_buf *out, struct plumb_buf *signed_headers,
                                   const struct plumb_http_request *req,
