@@ -24,7 +24,10 @@ struct plumb_aws_credentials_chain;
 /*
  * The chain for `profile` (from the shared config `cfg`, which must outlive the chain).
  * `aws` is the client used for STS calls (plumb_aws__call_with, unsigned or signed with
- * explicit credentials), so STS endpoints follow AWS_ENDPOINT_URL_STS like every call.
+ * explicit credentials), so STS endpoints follow AWS_ENDPOINT_URL_STS like every call; it may
+ * be NULL when no source needs STS. `profile` NULL means AWS_PROFILE, else "default". A
+ * profile other than "default" that neither file has is PLUMB_EINVALID here; "default" may
+ * be missing (keys in the environment, an instance role).
  */
 int plumb_aws_credentials_chain_new(struct plumb_aws_credentials_chain **out, struct plumb_aws *aws,
                                     const struct plumb_aws_shared_config *cfg, const char *profile);
@@ -39,5 +42,12 @@ void plumb_aws_credentials_chain_free(struct plumb_aws_credentials_chain *chain)
  */
 int plumb_aws_credentials_chain_get(struct plumb_aws_credentials *out,
                                     struct plumb_aws_credentials_chain *chain);
+
+/*
+ * For tests: the ECS agent's address that AWS_CONTAINER_CREDENTIALS_RELATIVE_URI is relative
+ * to ("http://127.0.0.1:PORT"; NULL restores http://169.254.170.2). Not thread-safe: set it
+ * before any chain is used.
+ */
+void plumb_aws__credentials_set_ecs_host(const char *url_base);
 
 #endif

@@ -223,10 +223,11 @@ static int parse_header(struct parse_state *st, struct file *f, const char *p, i
      * names them "[NAME]".
      */
     if (is_config && !(len == 7 && strncmp(name, "default", 7) == 0)) {
-        if (len < 8 || strncmp(name, "profile", 7) != 0 || !is_blank(name[7]))
+        /* name[7] may be the blank the trim stopped at: "[profile ]" is a typo, not a section. */
+        if (strncmp(name, "profile", 7) != 0 || !is_blank(name[7]))
             goto done;
-        name += 8;
-        len -= 8;
+        name += 7;
+        len -= 7;
         trim(&name, &len);
         if (!len) {
             error =
