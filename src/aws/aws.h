@@ -25,8 +25,10 @@
 struct plumb_aws;
 
 struct plumb_aws_options {
-    const char *region;  /* plumb.yaml's region: used only when nothing else names one */
-    const char *profile; /* overrides AWS_PROFILE */
+    const char *region;      /* plumb.yaml's region: used only when nothing else names one */
+    const char *profile;     /* overrides AWS_PROFILE */
+    long connect_timeout_ms; /* 0: 5 s */
+    long timeout_ms;         /* per request; 0: 60 s */
 };
 
 struct plumb_aws_credentials {

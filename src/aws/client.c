@@ -42,6 +42,7 @@ struct plumb_aws {
     struct plumb_aws_credentials_chain *chain;
     pthread_mutex_t chain_lock;
 
+    struct plumb_http_options http;
     int max_attempts;
     enum retry_mode retry_mode;
     /* Standard mode's retry quota: retries spend tokens and successes give some back, so a
@@ -315,6 +316,10 @@ int plumb_aws_new(struct plumb_aws **out, const struct plumb_aws_options *opts)
         PLUMB_ALLOC_CHECK(aws->region);
     }
 
+    if (opts) {
+        aws->http.connect_timeout_ms = opts->connect_timeout_ms;
+        aws->http.timeout_ms = opts->timeout_ms;
+    }
     PLUMB_TRY(parse_retry_settings(aws));
     PLUMB_TRY(check_endpoint_environment());
     *out = aws;
@@ -686,7 +691,7 @@ int plumb_aws__call_with(struct plumb_aws *aws, const struct plumb_aws_credentia
         attempt++;
         PLUMB_TRY(sign_request(&req, aws, svc, source, creds));
         t0 = now_seconds();
-        error = plumb_http_send(&resp, &req, NULL);
+        error = plumb_http_send(&resp, &req, &aws->http);
         plumb_log_debug("aws: %s %s attempt %d: %s%ld (%.0f ms)", service, operation, attempt,
                         error < 0 ? "transport error, " : "HTTP ", resp.status,
                         (now_seconds() - t0) * 1000.0);

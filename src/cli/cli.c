@@ -196,7 +196,7 @@ void plumb_cli_error(const struct plumb_cli *cli, const char *context)
 
 struct plumb_aws *plumb_cli_aws(struct plumb_cli *cli)
 {
-    struct plumb_aws_options opts = {NULL, NULL};
+    struct plumb_aws_options opts = {NULL, NULL, 0, 0};
 
     if (cli->aws)
         return cli->aws;

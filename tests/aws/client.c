@@ -1,0 +1,427 @@
+/*
+ * The AWS client as a whole: region and endpoint resolution, error reporting, and retries
+ * against a scripted local server (tests/tools/flaky_server.py) with the sleep and the
+ * jitter redirected, so back-off is checked exactly and without waiting.
+ */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "aws/aws.h"
+#include "aws/model.h"
+#include "helpers/server.h"
+#include "util/error.h"
+#include "util/sys.h"
+
+extern char **environ;
+
+static char home[256];
+
+/* Each test starts from an empty AWS environment and an empty HOME. */
+static void clean_env(void)
+{
+    char **e;
+    int again = 1;
+
+    while (again) {
+        again = 0;
+        for (e = environ; *e; e++) {
+            if (strncmp(*e, "AWS_", 4) == 0) {
+                char name[256];
+                size_t n = strcspn(*e, "=");
+                snprintf(name, sizeof(name), "%.*s", (int)n, *e);
+                unsetenv(name);
+                again = 1;
+                break;
+            }
+        }
+    }
+    snprintf(home, sizeof(home), "/tmp/plumb-client-test-%d", (int)getpid());
+    mkdir(home, 0700);
+    setenv("HOME", home, 1);
+    setenv("AWS_EC2_METADATA_DISABLED", "true", 1);
+}
+
+static void teardown_env(void)
+{
+    char cmd[300];
+    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", home);
+    if (system(cmd) != 0)
+        fprintf(stderr, "could not remove %s\n", home);
+}
+
+static char *endpoint_of(struct plumb_aws *aws, const char *service, const char **source)
+{
+    struct plumb_buf b = PLUMB_BUF_INIT;
+
+    cr_assert_eq(plumb_aws_endpoint(&b, source, aws, service), 0, "%s", plumb_error_message());
+    return plumb_buf_detach(&b);
+}
+
+static void expect_endpoint(struct plumb_aws *aws, const char *service, const char *url,
+                            const char *source)
+{
+    const char *got_source = NULL;
+    char *got = endpoint_of(aws, service, &got_source);
+
+    cr_expect_str_eq(got, url, "%s: %s", service, got);
+    cr_expect_str_eq(got_source, source, "%s: %s", service, got_source);
+    free(got);
+}
+
+TestSuite(endpoint, .init = clean_env, .fini = teardown_env);
+
+Test(endpoint, public_endpoints_by_region)
+{
+    struct plumb_aws *aws;
+
+    setenv("AWS_REGION", "eu-west-1", 1);
+    cr_assert_eq(plumb_aws_new(&aws, NULL), 0, "%s", plumb_error_message());
+    expect_endpoint(aws, "sts", "https://sts.eu-west-1.amazonaws.com", "default");
+    expect_endpoint(aws, "iam", "https://iam.amazonaws.com", "default");
+    expect_endpoint(aws, "ecr", "https://api.ecr.eu-west-1.amazonaws.com", "default");
+    expect_endpoint(aws, "elbv2", "https://elasticloadbalancing.eu-west-1.amazonaws.com",
+                    "default");
+    expect_endpoint(aws, "s3", "https://s3.eu-west-1.amazonaws.com", "default");
+    expect_endpoint(aws, "logs", "https://logs.eu-west-1.amazonaws.com", "default");
+    plumb_aws_free(aws);
+}
+
+Test(endpoint, global_endpoints_in_us_east_1)
+{
+    struct plumb_aws *aws;
+
+    setenv("AWS_REGION", "us-east-1", 1);
+    cr_assert_eq(plumb_aws_new(&aws, NULL), 0);
+    expect_endpoint(aws, "s3", "https://s3.amazonaws.com", "default");
+    expect_endpoint(aws, "sts", "https://sts.us-east-1.amazonaws.com", "default");
+    plumb_aws_free(aws);
+    setenv("AWS_STS_REGIONAL_ENDPOINTS", "legacy", 1);
+    cr_assert_eq(plumb_aws_new(&aws, NULL), 0);
+    expect_endpoint(aws, "sts", "https://sts.amazonaws.com", "default");
+    plumb_aws_free(aws);
+}
+
+Test(endpoint, china_partition_suffix)
+{
+    struct plumb_aws *aws;
+
+    setenv("AWS_REGION", "cn-north-1", 1);
+    cr_assert_eq(plumb_aws_new(&aws, NULL), 0);
+    expect_endpoint(aws, "ecs", "https://ecs.cn-north-1.amazonaws.com.cn", "default");
+    plumb_aws_free(aws);
+}
+
+Test(endpoint, endpoint_url_variables)
+{
+    struct plumb_aws *aws;
+
+    setenv("AWS_REGION", "us-east-1", 1);
+    setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:5000/", 1);
+    setenv("AWS_ENDPOINT_URL_ELASTIC_LOAD_BALANCING_V2", "http://localhost:6000", 1);
+    setenv("AWS_ENDPOINT_URL_CLOUDWATCH_LOGS", "https://logs.example.test", 1);
+    setenv("AWS_ENDPOINT_URL_RESOURCE_GROUPS_TAGGING_API", "http://[::1]:7000", 1);
+    cr_assert_eq(plumb_aws_new(&aws, NULL), 0, "%s", plumb_error_message());
+    expect_endpoint(aws, "sts", "http://127.0.0.1:5000", "AWS_ENDPOINT_URL");
+    expect_endpoint(aws, "elbv2", "http://localhost:6000", "AWS_ENDPOINT_URL_<SERVICE>");
+    expect_endpoint(aws, "logs", "https://logs.example.test", "AWS_ENDPOINT_URL_<SERVICE>");
+    expect_endpoint(aws, "resourcegroupstaggingapi", "http://[::1]:7000",
+                    "AWS_ENDPOINT_URL_<SERVICE>");
+    plumb_aws_free(aws);
+}
+
+Test(endpoint, every_service_has_an_env_name)
+{
+    static const char *const expected[][2] = {
+        {"ecr", "ECR"},
+        {"ecs", "ECS"},
+        {"elbv2", "ELASTIC_LOAD_BALANCING_V2"},
+        {"rds", "RDS"},
+        {"s3", "S3"},
+        {"iam", "IAM"},
+        {"sts", "STS"},
+        {"ec2", "EC2"},
+        {"secretsmanager", "SECRETS_MANAGER"},
+        {"logs", "CLOUDWATCH_LOGS"},
+        {"apprunner", "APPRUNNER"},
+        {"dynamodb", "DYNAMODB"},
+        {"resourcegroupstaggingapi", "RESOURCE_GROUPS_TAGGING_API"},
+    };
+    const struct plumb_aws_service *svc;
+    size_t i;
+
+    for (i = 0; i < sizeof(expected) / sizeof(expected[0]); i++) {
+        cr_assert_eq(plumb_aws_model_service(&svc, expected[i][0]), 0);
+        cr_expect_str_eq(svc->env_name, expected[i][1]);
+    }
+}
+
+static void expect_bad_endpoint(const char *var, const char *value, const char *words)
+{
+    struct plumb_aws *aws = NULL;
+    int rc;
+
+    setenv("AWS_REGION", "us-east-1", 1);
+    setenv(var, value, 1);
+    rc = plumb_aws_new(&aws, NULL);
+    cr_expect_eq(rc, PLUMB_EINVALID, "%s=%s accepted", var, value);
+    cr_expect_null(aws);
+    cr_expect(strstr(plumb_error_message(), var) != NULL, "%s", plumb_error_message());
+    cr_expect(strstr(plumb_error_message(), words) != NULL, "%s", plumb_error_message());
+    cr_expect(strchr(plumb_error_message(), '\n') == NULL, "message is not one line");
+    unsetenv(var);
+}
+
+Test(endpoint, malformed_urls_are_refused)
+{
+    expect_bad_endpoint("AWS_ENDPOINT_URL", "localhost:5000", "expected http:// or https://");
+    expect_bad_endpoint("AWS_ENDPOINT_URL", "http://", "no host");
+    expect_bad_endpoint("AWS_ENDPOINT_URL_STS", "http://127.0.0.1:70000", "bad port");
+    expect_bad_endpoint("AWS_ENDPOINT_URL_ECS", "http://host:/", "empty port");
+    expect_bad_endpoint("AWS_ENDPOINT_URL_S3", "https://a.test/x?y=1", "no query");
+    expect_bad_endpoint("AWS_ENDPOINT_URL_IAM", "http://user@host", "bad character");
+}
+
+Test(endpoint, region_order)
+{
+    struct plumb_aws *aws;
+    struct plumb_aws_options opts = {.region = "ap-south-1"};
+    FILE *f;
+    char path[300];
+
+    snprintf(path, sizeof(path), "%s/config", home);
+    f = fopen(path, "w");
+    cr_assert_not_null(f);
+    fputs("[default]\nregion = eu-central-1\n", f);
+    fclose(f);
+    setenv("AWS_CONFIG_FILE", path, 1);
+
+    cr_assert_eq(plumb_aws_new(&aws, &opts), 0, "%s", plumb_error_message());
+    cr_expect_str_eq(plumb_aws_region(aws), "eu-central-1");
+    cr_expect_str_eq(plumb_aws_region_source(aws), "profile");
+    plumb_aws_free(aws);
+
+    setenv("AWS_DEFAULT_REGION", "us-west-1", 1);
+    cr_assert_eq(plumb_aws_new(&aws, &opts), 0);
+    cr_expect_str_eq(plumb_aws_region(aws), "us-west-1");
+    plumb_aws_free(aws);
+
+    setenv("AWS_REGION", "us-west-2", 1);
+    cr_assert_eq(plumb_aws_new(&aws, &opts), 0);
+    cr_expect_str_eq(plumb_aws_region(aws), "us-west-2");
+    cr_expect_str_eq(plumb_aws_region_source(aws), "AWS_REGION");
+    plumb_aws_free(aws);
+
+    unsetenv("AWS_REGION");
+    unsetenv("AWS_DEFAULT_REGION");
+    unsetenv("AWS_CONFIG_FILE");
+    cr_assert_eq(plumb_aws_new(&aws, &opts), 0);
+    cr_expect_str_eq(plumb_aws_region(aws), "ap-south-1");
+    cr_expect_str_eq(plumb_aws_region_source(aws), "plumb.yaml");
+    plumb_aws_free(aws);
+}
+
+Test(endpoint, bad_retry_settings_are_refused)
+{
+    struct plumb_aws *aws = NULL;
+
+    setenv("AWS_MAX_ATTEMPTS", "zero", 1);
+    cr_expect_eq(plumb_aws_new(&aws, NULL), PLUMB_EINVALID);
+    cr_expect(strstr(plumb_error_message(), "AWS_MAX_ATTEMPTS") != NULL);
+    unsetenv("AWS_MAX_ATTEMPTS");
+    setenv("AWS_RETRY_MODE", "eager", 1);
+    cr_expect_eq(plumb_aws_new(&aws, NULL), PLUMB_EINVALID);
+    cr_expect(strstr(plumb_error_message(), "AWS_RETRY_MODE") != NULL);
+}
+
+/* ---- retries against a scripted server ---------------------------------------------------- */
+
+static long sleeps[16];
+static int nsleeps;
+static uint64_t fixed_random;
+
+static void record_sleep(long ms)
+{
+    if (nsleeps < 16)
+        sleeps[nsleeps++] = ms;
+}
+
+static uint64_t fake_random(void)
+{
+    return fixed_random;
+}
+
+static struct test_server server;
+static char log_path[300];
+
+static void start_flaky(const char *const *answers)
+{
+    const char *args[12];
+    int i = 0;
+
+    snprintf(log_path, sizeof(log_path), "%s/requests.log", home);
+    args[i++] = "--log";
+    args[i++] = log_path;
+    for (; *answers && i < 11; answers++)
+        args[i++] = *answers;
+    args[i] = NULL;
+    cr_assert_eq(test_server_start(&server, "flaky_server.py", args), 0);
+    setenv("AWS_ENDPOINT_URL", server.url, 1);
+    setenv("AWS_REGION", "us-east-1", 1);
+    setenv("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE", 1);
+    setenv("AWS_SECRET_ACCESS_KEY", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", 1);
+    plumb_sleep_set(record_sleep);
+    plumb_random_set(fake_random);
+    nsleeps = 0;
+}
+
+static int requests_seen(void)
+{
+    FILE *f = fopen(log_path, "r");
+    int n = 0, c;
+
+    if (!f)
+        return 0;
+    while ((c = fgetc(f)) != EOF)
+        n += c == '\n';
+    fclose(f);
+    return n;
+}
+
+static void stop_flaky(void)
+{
+    test_server_stop(&server);
+    teardown_env();
+}
+
+TestSuite(client, .init = clean_env, .fini = stop_flaky);
+
+Test(client, retries_throttling_5xx_and_dropped_connections)
+{
+    static const char *const answers[] = {"throttle", "503", "drop", "500", "ok", NULL};
+    struct plumb_aws *aws;
+    json_t *out = NULL;
+
+    start_flaky(answers);
+    setenv("AWS_MAX_ATTEMPTS", "5", 1);
+    fixed_random = UINT64_MAX; /* jitter at its top: each wait is the cap for its attempt */
+    cr_assert_eq(plumb_aws_new(&aws, NULL), 0, "%s", plumb_error_message());
+    cr_assert_eq(plumb_aws_call(aws, "sts", "GetCallerIdentity", NULL, &out), 0, "%s",
+                 plumb_error_message());
+    cr_expect_str_eq(json_string_value(json_object_get(out, "Account")), "123456789012");
+    cr_expect_eq(requests_seen(), 5);
+    cr_expect_eq(plumb_aws_stats_calls(aws, "sts"), 5, "%lu", plumb_aws_stats_calls(aws, "sts"));
+    cr_assert_eq(nsleeps, 4, "%d", nsleeps);
+    /* capped exponential: just under 1 s, 2 s, 4 s, 8 s */
+    cr_expect(sleeps[0] >= 999 && sleeps[0] <= 1000, "%ld", sleeps[0]);
+    cr_expect(sleeps[1] >= 1999 && sleeps[1] <= 2000, "%ld", sleeps[1]);
+    cr_expect(sleeps[2] >= 3999 && sleeps[2] <= 4000, "%ld", sleeps[2]);
+    cr_expect(sleeps[3] >= 7999 && sleeps[3] <= 8000, "%ld", sleeps[3]);
+    json_decref(out);
+    plumb_aws_free(aws);
+}
+
+Test(client, full_jitter_can_wait_nothing)
+{
+    static const char *const answers[] = {"throttle", "ok", NULL};
+    struct plumb_aws *aws;
+    json_t *out = NULL;
+
+    start_flaky(answers);
+    fixed_random = 0;
+    cr_assert_eq(plumb_aws_new(&aws, NULL), 0);
+    cr_assert_eq(plumb_aws_call(aws, "sts", "GetCallerIdentity", NULL, &out), 0);
+    cr_assert_eq(nsleeps, 1);
+    cr_expect_eq(sleeps[0], 0);
+    json_decref(out);
+    plumb_aws_free(aws);
+}
+
+Test(client, gives_up_after_max_attempts)
+{
+    static const char *const answers[] = {"throttle", NULL};
+    const struct plumb_aws_error_info *e;
+    struct plumb_aws *aws;
+    json_t *out = NULL;
+
+    start_flaky(answers);
+    setenv("AWS_MAX_ATTEMPTS", "3", 1);
+    cr_assert_eq(plumb_aws_new(&aws, NULL), 0);
+    cr_expect_eq(plumb_aws_call(aws, "sts", "GetCallerIdentity", NULL, &out), PLUMB_ETHROTTLED);
+    cr_expect_null(out);
+    cr_expect_eq(requests_seen(), 3);
+    cr_expect(strstr(plumb_error_message(), "Throttling: Rate exceeded") != NULL, "%s",
+              plumb_error_message());
+    cr_expect(strstr(plumb_error_message(), "after 3 attempts") != NULL, "%s",
+              plumb_error_message());
+    e = plumb_aws_last_error();
+    cr_assert_not_null(e);
+    cr_expect_str_eq(e->code, "Throttling");
+    cr_expect_eq(e->status, 400);
+    plumb_aws_free(aws);
+}
+
+Test(client, other_errors_fail_at_once_with_code_and_request_id)
+{
+    static const char *const answers[] = {"denied", "ok", NULL};
+    struct plumb_aws *aws;
+    json_t *out = NULL;
+
+    start_flaky(answers);
+    cr_assert_eq(plumb_aws_new(&aws, NULL), 0);
+    cr_expect_eq(plumb_aws_call(aws, "sts", "GetCallerIdentity", NULL, &out), PLUMB_EAUTH);
+    cr_expect_eq(requests_seen(), 1);
+    cr_expect_eq(nsleeps, 0);
+    cr_expect(strstr(plumb_error_message(), "sts GetCallerIdentity: AccessDenied: not allowed") !=
+                  NULL,
+              "%s", plumb_error_message());
+    cr_expect(strstr(plumb_error_message(), "HTTP 403") != NULL, "%s", plumb_error_message());
+    cr_expect(strstr(plumb_error_message(), "request id req-accessdenied") != NULL, "%s",
+              plumb_error_message());
+    plumb_aws_free(aws);
+}
+
+Test(client, legacy_mode_and_timeouts)
+{
+    static const char *const answers[] = {"slow", "ok", NULL};
+    struct plumb_aws_options opts = {.timeout_ms = 500};
+    struct plumb_aws *aws;
+    json_t *out = NULL;
+
+    start_flaky(answers);
+    setenv("AWS_RETRY_MODE", "legacy", 1);
+    fixed_random = UINT64_MAX;
+    cr_assert_eq(plumb_aws_new(&aws, &opts), 0);
+    cr_assert_eq(plumb_aws_call(aws, "sts", "GetCallerIdentity", NULL, &out), 0, "%s",
+                 plumb_error_message());
+    cr_expect_eq(requests_seen(), 2);
+    cr_assert_eq(nsleeps, 1);
+    cr_expect(sleeps[0] >= 99 && sleeps[0] <= 100, "legacy base is 100 ms: %ld", sleeps[0]);
+    json_decref(out);
+    plumb_aws_free(aws);
+}
+
+Test(client, requests_are_signed)
+{
+    static const char *const answers[] = {"ok", NULL};
+    struct plumb_aws *aws;
+    json_t *out = NULL;
+    char line[512] = "";
+    FILE *f;
+
+    start_flaky(answers);
+    cr_assert_eq(plumb_aws_new(&aws, NULL), 0);
+    cr_assert_eq(plumb_aws_call(aws, "sts", "GetCallerIdentity", NULL, &out), 0);
+    f = fopen(log_path, "r");
+    cr_assert_not_null(f);
+    cr_assert_not_null(fgets(line, sizeof(line), f));
+    fclose(f);
+    cr_expect(
+        strncmp(line, "POST / auth=yes body=Action=GetCallerIdentity&Version=2011-06-15", 64) == 0,
+        "%s", line);
+    json_decref(out);
+    plumb_aws_free(aws);
+}
