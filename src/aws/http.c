@@ -6,6 +6,7 @@
 #include <strings.h>
 
 #include <curl/curl.h>
+#include <openssl/crypto.h>
 
 #include "util/error.h"
 #include "util/sys.h"
@@ -279,8 +280,13 @@ int plumb_http_send(struct plumb_http_response *resp, const struct plumb_http_re
     curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &resp->status);
 
 done:
+    /* Header lines may carry a token (ECS credentials, Authorization): wipe before freeing. */
+    for (tmp = headers; tmp; tmp = tmp->next)
+        OPENSSL_cleanse(tmp->data, strlen(tmp->data));
     curl_slist_free_all(headers);
     plumb_buf_release(&url);
+    if (line.ptr)
+        OPENSSL_cleanse(line.ptr, line.cap);
     plumb_buf_release(&line);
     return error;
 }
