@@ -48,13 +48,17 @@ DROP_KEYS = {"documentation", "documentationUrl", "deprecated", "deprecatedMessa
              "box", "min", "max", "pattern", "enum", "staticContextParams",
              "contextParam", "endpointdiscovery", "endpointoperation", "authtype",
              "requestcompression", "alias", "auth", "exception", "error", "fault", "retryable",
-             "errors", "event", "eventstream", "union", "document", "wrapper", "requiresLength",
+             "errors", "event", "eventstream", "union", "wrapper", "requiresLength",
              "hostPrefix", "endpoint", "operationContextParams"}
 
 
-def strip(obj):
+def strip(obj, names=False):
+    """Drops documentation and validation keys. Inside "members" the keys are member names,
+    not model keywords: they are all kept (ECS has members called "min", "max", "endpoint")."""
     if isinstance(obj, dict):
-        return {k: strip(v) for k, v in obj.items() if k not in DROP_KEYS}
+        if names:
+            return {k: strip(v) for k, v in obj.items()}
+        return {k: strip(v, k == "members") for k, v in obj.items() if k not in DROP_KEYS}
     if isinstance(obj, list):
         return [strip(v) for v in obj]
     return obj

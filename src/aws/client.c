@@ -680,10 +680,8 @@ int plumb_aws__call_with(struct plumb_aws *aws, const struct plumb_aws_credentia
     plumb_http_request_init(&req);
     plumb_http_response_init(&resp);
     PLUMB_TRY(plumb_aws_model_service(&svc, service));
-    if ((error = plumb_aws_protocol_build(&req, svc, operation, input)) < 0) {
-        plumb_error_wrap("%s %s", service, operation);
-        goto done;
-    }
+    /* build and parse name the operation in their messages already */
+    PLUMB_TRY(plumb_aws_protocol_build(&req, svc, operation, input));
     if ((error = place_request(&req, aws, svc, &source)) < 0)
         goto done;
 
@@ -699,8 +697,6 @@ int plumb_aws__call_with(struct plumb_aws *aws, const struct plumb_aws_credentia
             /* A success pays back the retry quota: the full cost when it followed retries. */
             give_retry_tokens(aws, spent ? spent : 1);
             error = plumb_aws_protocol_parse(out, svc, operation, &resp);
-            if (error < 0)
-                plumb_error_wrap("%s %s", service, operation);
             goto done;
         }
         if (error < 0) {

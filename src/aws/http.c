@@ -221,6 +221,9 @@ int plumb_http_send(struct plumb_http_response *resp, const struct plumb_http_re
     PLUMB_TRY(build_url(&url, req));
 
     for (i = 0; i < req->headers.n; i++) {
+        /* curl sends Content-Length from the body size; a second copy would be invalid */
+        if (strcasecmp(req->headers.v[i].name, "Content-Length") == 0)
+            continue;
         plumb_buf_clear(&line);
         PLUMB_TRY(
             plumb_buf_printf(&line, "%s: %s", req->headers.v[i].name, req->headers.v[i].value));
