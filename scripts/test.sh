@@ -21,8 +21,8 @@ run_suite() {
   ./scripts/build.sh "$dir" "$@"
   echo "== $label: unit tests"
   "$dir/tests/unit_tests" --jobs 2 ${TEST_FILTER:+--filter "$TEST_FILTER"}
-  echo "== $label: end-to-end tests"
-  (cd "$dir" && ctest -L e2e --output-on-failure --timeout 900)
+  echo "== $label: end-to-end and Python tests"
+  (cd "$dir" && ctest -LE unit --output-on-failure --timeout 900)
 }
 
 start=$(date +%s)
@@ -31,6 +31,7 @@ if [ "$quick" = 0 ]; then
   # Leaks in the process under test are bugs; criterion's own runner is not ours to fix.
   export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0:strict_string_checks=1}
   export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+  export LSAN_OPTIONS=${LSAN_OPTIONS:-suppressions=$(pwd)/tests/lsan.supp:print_suppressions=0}
   run_suite build-asan "sanitizer build" -DPLUMB_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug
 fi
 echo "== all tests passed in $(($(date +%s) - start)) s"

@@ -24,7 +24,18 @@ static const struct plumb_cli_option no_options[] = {
     {NULL, 0, NULL, NULL},
 };
 
+static const struct plumb_cli_option graph_options[] = {
+    {"--env", 'e', "ENV", "the environment"},
+    {"--format", 0, "FORMAT", "dot (Graphviz, the default) or json"},
+    {NULL, 0, NULL, NULL},
+};
+
 static const struct plumb_cli_command commands[] = {
+    {"validate", plumb_cmd_validate, "",
+     "check plumb.yaml, its modules and every environment against the schemas; no AWS call",
+     no_options, 0, 0},
+    {"graph", plumb_cmd_graph, "-e ENV [--format dot|json]",
+     "print the dependency graph of an environment", graph_options, 0, 0},
     {"doctor", plumb_cmd_doctor, "",
      "show identity (account, ARN), region, endpoints and where credentials come from", no_options,
      0, 0},

@@ -11,6 +11,8 @@
 #include <stdio.h>
 
 #include "aws/aws.h"
+#include "config/model.h"
+#include "util/diag.h"
 #include "util/kv.h"
 
 #define PLUMB_EXIT_OK      0
@@ -61,7 +63,17 @@ void plumb_cli_print_usage(FILE *f);
 /* Runs the command line; returns the process exit code. */
 int plumb_cli_main(int argc, char **argv);
 
+/* Diagnostics sorted by place, each shown once, on stderr. */
+void plumb_cli_render_diags(struct plumb_diags *d);
+/* Where bare module names resolve: $PLUMB_MODULES_DIR, else the shipped modules/. */
+const char *plumb_cli_modules_dir(void);
+/* Loads ./plumb.yaml (after -C) with its modules; problems go to `diags`. */
+int plumb_cli_load_project(struct plumb_project **out, struct plumb_cli *cli,
+                           struct plumb_diags *diags);
+
 int plumb_cmd_doctor(struct plumb_cli *cli);
+int plumb_cmd_validate(struct plumb_cli *cli);
+int plumb_cmd_graph(struct plumb_cli *cli);
 int plumb_cmd_version(struct plumb_cli *cli);
 int plumb_cmd_help(struct plumb_cli *cli);
 

@@ -12,6 +12,8 @@ struct plumb_embedded {
 
 /* The AWS API models from src/aws/models/ (scripts/gen-aws-models.py). */
 extern const struct plumb_embedded plumb_embedded_aws_models[];
+/* The resource schemas from schemas/ ("aws-ecr-repository.json", "plumb.schema.json"). */
+extern const struct plumb_embedded plumb_embedded_schemas[];
 
 /* The entry called `name` in `table`, or NULL. */
 const struct plumb_embedded *plumb_embedded_find(const struct plumb_embedded *table,
