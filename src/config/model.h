@@ -29,6 +29,7 @@ struct plumb_resource_decl {
     struct plumb_scope *scope; /* where its names resolve */
     const char *type_name;     /* "AWS::S3::Bucket" */
     const struct plumb_schema_type *schema;
+    const struct plumb_node *key;        /* the resource's name in the file */
     const struct plumb_node *node;       /* the resource's mapping */
     const struct plumb_node *properties; /* NULL when it has none */
     const struct plumb_node *depends_on; /* sequence of names, or NULL */

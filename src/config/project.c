@@ -310,11 +310,21 @@ static void load_module(struct loader *l, struct plumb_scope *parent, const char
     if (!want(l, source, PLUMB_NODE_SCALAR, "a module's 'source'"))
         goto done;
     want(l, plumb_node_get(call, "inputs"), PLUMB_NODE_MAP, "a module's 'inputs'");
-    if (strchr(source->scalar, '/') || source->scalar[0] == '.')
-        plumb_buf_printf(&dir, "%s%s%s", source->scalar[0] == '/' ? "" : parent->dir,
-                         source->scalar[0] == '/' ? "" : "/", source->scalar);
-    else
+    if (source->scalar[0] == '/') {
+        plumb_buf_puts(&dir, source->scalar);
+    } else if (strchr(source->scalar, '/') || source->scalar[0] == '.') {
+        /* relative to the including file; "./x" and a project in "." read as "x" */
+        const char *rel = source->scalar;
+        while (strncmp(rel, "./", 2) == 0)
+            rel += 2;
+        if (strcmp(parent->dir, ".") == 0 && strncmp(rel, "../", 3) != 0)
+            plumb_buf_puts(&dir, rel);
+        else
+            plumb_buf_printf(&dir, "%s/%s", parent->dir, rel);
+    }
+    else {
         plumb_buf_printf(&dir, "%s/%s", l->modules_dir, source->scalar);
+    }
     plumb_buf_printf(&file, "%s/plumb.yaml", dir.ptr);
     if (stat(file.ptr, &st) < 0 || !realpath(dir.ptr, real)) {
         err(l, &source->loc, "module '%s': no plumb.yaml in '%s'", name, dir.ptr);
@@ -429,6 +439,7 @@ static int add_resource(struct loader *l, struct plumb_scope *s, const struct pl
     r->address = plumb_buf_detach(&addr);
     r->name = name;
     r->scope = s;
+    r->key = pair->key;
     r->node = n;
 
     type = plumb_node_get(n, "type");

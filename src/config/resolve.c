@@ -679,7 +679,7 @@ static void report_cycle(struct resolver *r)
         plumb_buf_put(&first, start, strcspn(start, " "));
         idx = index_of(r, plumb_buf_cstr(&first));
     }
-    error_at(r, idx >= 0 ? &r->m->resources[idx].decl->node->loc : NULL, "%s", msg);
+    error_at(r, idx >= 0 ? &r->m->resources[idx].decl->key->loc : NULL, "%s", msg);
     plumb_buf_release(&first);
 }
 
