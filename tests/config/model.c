@@ -240,7 +240,7 @@ Test(model, escapes_and_aws_values)
     write_file("plumb.yaml",
                "project: demo\nregion: eu-west-1\nenvironments: { stage: {} }\n"
                "resources:\n"
-               "  secret:\n"
+               "  api_secret:\n"
                "    type: AWS::SecretsManager::Secret\n"
                "    properties:\n"
                "      Description: /x/${aws.account_id}/${aws.region}/$${literal}\n");
