@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Loading and validating generated projects: wall time (median of 5) and peak memory of
+# `plumb validate` (both environments resolved) at 1,000, 10,000 and 100,000 resources.
+#   bench/validate.sh [PLUMB]       (default: build/plumb; build it with scripts/build.sh)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+plumb=${1:-build/plumb}
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+printf '%-10s %12s %14s %12s\n' resources "median (s)" "peak RSS (MB)" "s / 1k res"
+for n in 1000 10000 100000; do
+  python3 bench/gen_project.py "$n" "$tmp/p$n"
+  times=()
+  for _ in 1 2 3 4 5; do
+    /usr/bin/time -f '%e %M' -o "$tmp/t" "$plumb" -C "$tmp/p$n" validate >/dev/null
+    times+=("$(cat "$tmp/t")")
+  done
+  median=$(printf '%s\n' "${times[@]}" | sort -n | sed -n 3p)
+  secs=${median% *}
+  rss=${median#* }
+  printf '%-10s %12s %14.1f %12.4f\n' "$n" "$secs" "$(echo "$rss / 1024" | bc -l)" \
+    "$(echo "$secs / ($n / 1000)" | bc -l)"
+done
