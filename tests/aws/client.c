@@ -425,3 +425,50 @@ Test(client, requests_are_signed)
     json_decref(out);
     plumb_aws_free(aws);
 }
+
+/* TLS is always verified: a self-signed server is refused until AWS_CA_BUNDLE trusts it. */
+Test(client, tls_verified_and_ca_bundle_honoured)
+{
+    char cert[300], key[300], cmd[1024], url[128];
+    const char *args[8];
+    struct plumb_aws *aws;
+    json_t *out = NULL;
+
+    snprintf(cert, sizeof(cert), "%s/cert.pem", home);
+    snprintf(key, sizeof(key), "%s/key.pem", home);
+    snprintf(cmd, sizeof(cmd),
+             "openssl req -x509 -newkey rsa:2048 -nodes -keyout '%s' -out '%s' -days 1 "
+             "-subj /CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1 >/dev/null 2>&1",
+             key, cert);
+    cr_assert_eq(system(cmd), 0, "openssl could not make a certificate");
+    snprintf(log_path, sizeof(log_path), "%s/requests.log", home);
+    args[0] = "--log";
+    args[1] = log_path;
+    args[2] = "--cert";
+    args[3] = cert;
+    args[4] = "--key";
+    args[5] = key;
+    args[6] = "ok";
+    args[7] = NULL;
+    cr_assert_eq(test_server_start(&server, "flaky_server.py", args), 0);
+    snprintf(url, sizeof(url), "https://127.0.0.1:%d", server.port);
+    setenv("AWS_ENDPOINT_URL", url, 1);
+    setenv("AWS_REGION", "us-east-1", 1);
+    setenv("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE", 1);
+    setenv("AWS_SECRET_ACCESS_KEY", "secret", 1);
+    setenv("AWS_MAX_ATTEMPTS", "1", 1);
+
+    cr_assert_eq(plumb_aws_new(&aws, NULL), 0);
+    cr_expect_eq(plumb_aws_call(aws, "sts", "GetCallerIdentity", NULL, &out), PLUMB_ENET,
+                 "an untrusted certificate must be refused");
+    cr_expect(strstr(plumb_error_message(), "certificate") != NULL, "%s", plumb_error_message());
+    plumb_aws_free(aws);
+
+    setenv("AWS_CA_BUNDLE", cert, 1);
+    cr_assert_eq(plumb_aws_new(&aws, NULL), 0);
+    cr_expect_eq(plumb_aws_call(aws, "sts", "GetCallerIdentity", NULL, &out), 0, "%s",
+                 plumb_error_message());
+    cr_expect_str_eq(json_string_value(json_object_get(out, "Account")), "123456789012");
+    json_decref(out);
+    plumb_aws_free(aws);
+}

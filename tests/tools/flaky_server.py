@@ -9,7 +9,7 @@ list given on the command line (the last one repeats):
   drop       close the connection without answering
   slow       wait 3 s, then answer ok (for timeouts)
 
-It prints its port on the first line once it listens, and appends one line per request
+With --cert and --key it speaks HTTPS. It prints its port on the first line once it listens, and appends one line per request
 (method, path, the Authorization header's presence) to the file named by --log.
 """
 import argparse
@@ -39,6 +39,8 @@ def error(code, msg):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--log", required=True)
+    ap.add_argument("--cert", help="serve HTTPS with this certificate (PEM)")
+    ap.add_argument("--key", help="the certificate's private key (PEM)")
     ap.add_argument("answers", nargs="+")
     args = ap.parse_args()
     answers = list(args.answers)
@@ -92,6 +94,11 @@ def main():
         allow_reuse_address = True
 
     srv = Server(("127.0.0.1", 0), Handler)
+    if args.cert:
+        import ssl
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.load_cert_chain(args.cert, args.key)
+        srv.socket = ctx.wrap_socket(srv.socket, server_side=True)
     print(srv.server_address[1], flush=True)
     srv.serve_forever()
 
