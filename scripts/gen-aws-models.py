@@ -38,6 +38,11 @@ SERVICES = {
         "RevokeSecurityGroupIngress", "RevokeSecurityGroupEgress",
         "DescribeSecurityGroupRules", "ModifySecurityGroupRules",
         "CreateTags", "DeleteTags", "DescribeTags",
+        "CreateVpc", "DeleteVpc", "ModifyVpcAttribute", "DescribeVpcAttribute",
+        "CreateSubnet", "DeleteSubnet", "ModifySubnetAttribute",
+        "CreateInternetGateway", "DeleteInternetGateway", "DescribeInternetGateways",
+        "AttachInternetGateway", "DetachInternetGateway",
+        "DescribeNetworkInterfaces",
     ],
 }
 

@@ -1,0 +1,47 @@
+/*
+ * What several drivers need: tags in both AWS shapes, policy documents in a comparable form,
+ * waiting with progress, and reading ids. Internal to src/provider/.
+ */
+#ifndef PLUMB_PROVIDER_UTIL_H
+#define PLUMB_PROVIDER_UTIL_H
+
+#include <jansson.h>
+
+#include "provider/provider.h"
+
+/* [{"Key": k, "Value": v}, ...] → {"k": "v"}; NULL or non-list → {}. */
+json_t *plumb_provider_tags_to_map(const json_t *list);
+/* {"k": "v"} → [{"Key": k, "Value": v}, ...] sorted by key. `key`/`value` name the members
+ * ("Key"/"Value"; ECS uses "key"/"value"). */
+json_t *plumb_provider_tags_to_list(const json_t *map, const char *key, const char *value);
+/* Tags to add and keys to remove to turn `before` into `after` (maps). */
+void plumb_provider_tags_diff(const json_t *before, const json_t *after, json_t **add,
+                              json_t **remove_keys);
+
+/*
+ * An IAM/S3/ECR policy document in one canonical form, so the same policy compares equal
+ * however AWS or the user wrote it: a string is URL-decoded if needed and parsed; a
+ * single-element "Statement" list stays a list, a lone Statement object becomes a list; in
+ * each statement, Action/NotAction/Resource/NotResource/Principal values that are a single
+ * string become one-element lists... and lists are sorted. Returns a new value, or NULL
+ * when `doc` is not a policy (a string that is not JSON).
+ */
+json_t *plumb_provider_policy_normalize(const json_t *doc);
+/* URL-decodes `s` (IAM returns policy documents percent-encoded). Caller frees. */
+char *plumb_provider_url_decode(const char *s);
+
+/* 1 when member `key` differs between `before` and `after` (absent on both sides: same;
+ * jansson's json_equal says 0 for two NULLs, which would call every update API). */
+int plumb_provider_changed(const json_t *before, const json_t *after, const char *key);
+
+/* The string member `name` of `id`, or NULL. */
+const char *plumb_provider_id_str(const json_t *id, const char *name);
+
+/*
+ * Polls `check` until it says done (1), fails (<0) or p->timeout_seconds pass, calling
+ * p->report with the status check gives. check returns 0 to keep waiting, 1 when done.
+ */
+int plumb_provider_wait(struct plumb_progress *p, long default_poll_ms,
+                        int (*check)(void *ctx, const char **status), void *ctx, const char *what);
+
+#endif
