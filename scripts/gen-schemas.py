@@ -1016,6 +1016,10 @@ def config_schema(docs):
                         "properties": {
                             "prevent_destroy": {"type": "boolean"},
                             "create_before_destroy": {"type": "boolean"},
+                            "force_destroy": {"type": "boolean", "description": "Destroying "
+                                              "a bucket or repository deletes its contents."},
+                            "final_snapshot": {"type": "boolean", "description": "RDS: take "
+                                               "a final snapshot before deleting."},
                             "ignore_changes": {"description": "Property paths (A.B) whose "
                                                               "changes are not applied.",
                                                **names},

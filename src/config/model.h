@@ -35,6 +35,8 @@ struct plumb_resource_decl {
     const struct plumb_node *depends_on; /* sequence of names, or NULL */
     int prevent_destroy;
     int create_before_destroy;
+    int force_destroy;  /* delete a non-empty bucket or repository with what it holds */
+    int final_snapshot; /* RDS: take a final snapshot when deleting */
     const struct plumb_node *ignore_changes; /* sequence of property paths, or NULL */
     const struct plumb_node *environments;   /* sequence of environment names, or NULL: all */
     long timeout_create, timeout_update, timeout_delete; /* seconds; the schema's by default */

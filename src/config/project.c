@@ -31,7 +31,8 @@ static const char *const module_keys[] = {"inputs", "resources", "outputs", "mod
 static const char *const resource_keys[] = {"type",         "properties", "depends_on", "lifecycle",
                                             "environments", "timeouts",   NULL};
 static const char *const lifecycle_keys[] = {"prevent_destroy", "create_before_destroy",
-                                             "ignore_changes", NULL};
+                                             "ignore_changes",  "force_destroy",
+                                             "final_snapshot",  NULL};
 static const char *const timeout_keys[] = {"create", "update", "delete", NULL};
 static const char *const env_keys[] = {"vars", "protect", NULL};
 static const char *const state_keys[] = {"backend",    "bucket", "key_prefix",
@@ -321,8 +322,7 @@ static void load_module(struct loader *l, struct plumb_scope *parent, const char
             plumb_buf_puts(&dir, rel);
         else
             plumb_buf_printf(&dir, "%s/%s", parent->dir, rel);
-    }
-    else {
+    } else {
         plumb_buf_printf(&dir, "%s/%s", l->modules_dir, source->scalar);
     }
     plumb_buf_printf(&file, "%s/plumb.yaml", dir.ptr);
@@ -473,6 +473,8 @@ static int add_resource(struct loader *l, struct plumb_scope *s, const struct pl
                   &r->prevent_destroy);
         want_bool(l, plumb_node_get(lc, "create_before_destroy"), "'create_before_destroy'",
                   &r->create_before_destroy);
+        want_bool(l, plumb_node_get(lc, "force_destroy"), "'force_destroy'", &r->force_destroy);
+        want_bool(l, plumb_node_get(lc, "final_snapshot"), "'final_snapshot'", &r->final_snapshot);
         r->ignore_changes = plumb_node_get(lc, "ignore_changes");
         if (want(l, r->ignore_changes, PLUMB_NODE_SEQ, "'ignore_changes'")) {
             for (i = 0; i < r->ignore_changes->n; i++) {

@@ -2,9 +2,11 @@
  * YAML documents as trees of nodes that remember where they came from (file:line:col), read
  * with libyaml's event parser. What libyaml leaves to the application is done here:
  * duplicate mapping keys are errors; anchors and aliases resolve to shared subtrees, with the
- * total expanded size bounded (a "billion laughs" file is refused, not expanded); nesting
- * depth and file size are bounded; plain scalars get YAML 1.2 core-schema types (null, bool,
- * int, float, string); quoted scalars are always strings.
+ * total expanded size bounded (a "billion laughs" file is refused, not expanded); merge keys
+ * ("<<: *base", or a list of mappings) are applied where the "<<" is, explicit keys winning,
+ * then earlier mappings; complex (non-scalar) keys, unknown tags and a second document in a
+ * file are errors; nesting depth and file size are bounded; plain scalars get YAML 1.2
+ * core-schema types (null, bool, int, float, string); quoted scalars are always strings.
  */
 #ifndef PLUMB_CONFIG_YAML_H
 #define PLUMB_CONFIG_YAML_H
@@ -78,9 +80,10 @@ const struct plumb_node_pair *plumb_node_get_pair(const struct plumb_node *map, 
 /*
  * Where the text of scalar `node` starts in its file: past any anchor or tag and past an
  * opening quote, so a column inside the text can be pointed at. Returns 1 when columns inside
- * the text follow the file (one-line plain and quoted scalars; in double-quoted ones each
- * escape before the point shifts it), 0 when they do not (multi-line and block scalars,
- * collections): `out` is then the node's own loc.
+ * the text follow the file (one-line plain and quoted scalars; in quoted ones an escape such
+ * as '' or \t before the point shifts it a little), 0 when they do not (multi-line and block
+ * scalars, collections): `out` is then the node's own loc. `node` must come from a loaded
+ * document.
  */
 int plumb_node_text_loc(struct plumb_loc *out, const struct plumb_node *node);
 /* "mapping", "sequence", "string", "integer", "boolean", "null", "number": for messages. */
