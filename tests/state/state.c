@@ -1,0 +1,197 @@
+/* The LMDB state store: records, serial, lock, journal, runs, and secrets as fingerprints. */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "config/value.h"
+#include "state/state.h"
+#include "util/error.h"
+
+static char dir[256];
+
+static void setup(void)
+{
+    snprintf(dir, sizeof(dir), "/tmp/plumb-state-test-%d/state/stage", (int)getpid());
+    mkdir(strndupa(dir, strlen(dir) - strlen("/state/stage")), 0700);
+}
+
+static void teardown(void)
+{
+    char cmd[300];
+
+    snprintf(cmd, sizeof(cmd), "rm -rf '/tmp/plumb-state-test-%d'", (int)getpid());
+    if (system(cmd) != 0)
+        fprintf(stderr, "cleanup failed\n");
+}
+
+TestSuite(state, .init = setup, .fini = teardown);
+
+Test(state, missing_state_opens_empty_and_writes_nothing)
+{
+    struct plumb_state *s;
+    json_t *all = NULL;
+    struct stat st;
+
+    cr_assert_eq(plumb_state_open(&s, dir, 0), 0, "%s", plumb_error_message());
+    cr_expect(plumb_state_is_empty(s));
+    cr_expect_null(plumb_state_lineage(s));
+    cr_assert_eq(plumb_state_all(s, &all), 0);
+    cr_expect_eq(json_object_size(all), 0);
+    cr_expect_neq(stat(dir, &st), 0, "nothing created on disk");
+    json_decref(all);
+    plumb_state_close(s);
+}
+
+Test(state, records_serial_and_private_files)
+{
+    struct plumb_state *s;
+    json_t *rec =
+        json_pack("{s:s, s:{s:s}}", "type", "AWS::ECR::Repository", "id", "RepositoryName", "api");
+    json_t *got = NULL, *all = NULL;
+    char path[512], lineage[64];
+    struct stat st;
+
+    cr_assert_eq(plumb_state_open(&s, dir, 1), 0, "%s", plumb_error_message());
+    cr_assert_not_null(plumb_state_lineage(s));
+    snprintf(lineage, sizeof(lineage), "%s", plumb_state_lineage(s));
+    cr_expect_eq(plumb_state_serial(s), 0);
+    cr_expect_neq(plumb_state_put(s, "repo", rec), 0, "writing needs the lock");
+    cr_assert_eq(plumb_state_lock(s, "test"), 0);
+    cr_assert_eq(plumb_state_put(s, "repo", rec), 0, "%s", plumb_error_message());
+    cr_assert_eq(plumb_state_put(s, "other", rec), 0);
+    cr_expect_eq(plumb_state_serial(s), 2);
+    cr_assert_eq(plumb_state_get(s, "repo", &got), 0);
+    cr_expect(json_equal(got, rec));
+    cr_assert_eq(plumb_state_remove(s, "other"), 0);
+    cr_assert_eq(plumb_state_all(s, &all), 0);
+    cr_expect_eq(json_object_size(all), 1);
+    plumb_state_close(s);
+
+    snprintf(path, sizeof(path), "%s/data.mdb", dir);
+    cr_assert_eq(stat(path, &st), 0);
+    cr_expect_eq(st.st_mode & 0777, 0600, "data is private: %o", st.st_mode & 0777);
+    snprintf(path, sizeof(path), "%s/fingerprint.key", dir);
+    cr_assert_eq(stat(path, &st), 0);
+    cr_expect_eq(st.st_mode & 0777, 0600);
+    cr_assert_eq(stat(dir, &st), 0);
+    cr_expect_eq(st.st_mode & 0777, 0700);
+
+    /* reopened: same lineage, serial kept */
+    cr_assert_eq(plumb_state_open(&s, dir, 0), 0);
+    cr_expect_str_eq(plumb_state_lineage(s), lineage);
+    cr_expect_eq(plumb_state_serial(s), 3);
+    plumb_state_close(s);
+    json_decref(rec);
+    json_decref(got);
+    json_decref(all);
+}
+
+Test(state, second_writer_is_refused_with_the_holder_named)
+{
+    struct plumb_state *s;
+    int fds[2];
+    pid_t child;
+    char c;
+
+    cr_assert_eq(plumb_state_open(&s, dir, 1), 0);
+    plumb_state_close(s);
+    cr_assert_eq(pipe(fds), 0);
+    child = fork();
+    if (child == 0) {
+        struct plumb_state *mine;
+        if (plumb_state_open(&mine, dir, 1) < 0 || plumb_state_lock(mine, "apply") < 0)
+            _exit(1);
+        if (write(fds[1], "x", 1) != 1)
+            _exit(1);
+        pause(); /* hold the lock until killed */
+        _exit(0);
+    }
+    cr_assert_eq(read(fds[0], &c, 1), 1);
+    cr_assert_eq(plumb_state_open(&s, dir, 1), 0);
+    cr_expect_eq(plumb_state_lock(s, "apply"), PLUMB_ELOCKED);
+    {
+        char want[64];
+        snprintf(want, sizeof(want), "locked by pid %d on host ", (int)child);
+        cr_expect(strstr(plumb_error_message(), want) != NULL, "%s", plumb_error_message());
+        cr_expect(strstr(plumb_error_message(), "running 'apply' since ") != NULL, "%s",
+                  plumb_error_message());
+    }
+    /* a killed holder never leaves the lock behind */
+    kill(child, SIGKILL);
+    waitpid(child, NULL, 0);
+    cr_expect_eq(plumb_state_lock(s, "apply"), 0, "%s", plumb_error_message());
+    plumb_state_close(s);
+}
+
+Test(state, journal_and_runs_in_order)
+{
+    struct plumb_state *s;
+    json_t *j = NULL, *runs = NULL, *e;
+    char run[32], run2[32];
+    unsigned seq = 99;
+    int i;
+
+    cr_assert_eq(plumb_state_open(&s, dir, 1), 0);
+    cr_assert_eq(plumb_state_lock(s, "apply"), 0);
+    plumb_state_new_run_id(run);
+    snprintf(run2, sizeof(run2), "%s", run);
+    run2[strlen(run2) - 1] = run2[strlen(run2) - 1] == 'f' ? 'e' : 'f';
+    for (i = 0; i < 12; i++) {
+        e = json_pack("{s:i}", "n", i);
+        cr_assert_eq(plumb_state_journal_append(s, run, e, &seq), 0, "%s", plumb_error_message());
+        cr_expect_eq(seq, (unsigned)i);
+        json_decref(e);
+    }
+    e = json_pack("{s:s}", "other", "run");
+    cr_assert_eq(plumb_state_journal_append(s, run2, e, &seq), 0);
+    cr_expect_eq(seq, 0);
+    json_decref(e);
+    cr_assert_eq(plumb_state_journal(s, run, &j), 0);
+    cr_assert_eq(json_array_size(j), 12);
+    for (i = 0; i < 12; i++)
+        cr_expect_eq(json_integer_value(json_object_get(json_array_get(j, (size_t)i), "n")), i);
+    e = json_pack("{s:s}", "outcome", "success");
+    cr_assert_eq(plumb_state_run_put(s, run, e), 0);
+    cr_assert_eq(plumb_state_runs(s, &runs), 0);
+    cr_assert_eq(json_array_size(runs), 1);
+    cr_expect_str_eq(json_string_value(json_object_get(json_array_get(runs, 0), "id")), run);
+    json_decref(e);
+    json_decref(j);
+    json_decref(runs);
+    plumb_state_close(s);
+}
+
+Test(state, secrets_are_stored_as_fingerprints)
+{
+    struct plumb_state *s;
+    json_t *props, *safe, *again;
+    char path[512], cmd[700];
+    const char *fp, *fp2;
+
+    cr_assert_eq(plumb_state_open(&s, dir, 1), 0);
+    cr_assert_eq(plumb_state_lock(s, "apply"), 0);
+    props = json_pack("{s:s, s:o}", "MasterUsername", "shop", "MasterUserPassword",
+                      plumb_value_sensitive(json_string("correct-horse-battery-staple")));
+    safe = plumb_state_protect(s, props);
+    fp = json_string_value(
+        json_object_get(json_object_get(safe, "MasterUserPassword"), PLUMB_STATE_FINGERPRINT_KEY));
+    cr_assert_not_null(fp);
+    cr_expect(strncmp(fp, "hmac-sha256:", 12) == 0);
+    cr_expect_eq(strlen(fp), 12 + 64);
+    again = plumb_state_protect(s, props);
+    fp2 = json_string_value(
+        json_object_get(json_object_get(again, "MasterUserPassword"), PLUMB_STATE_FINGERPRINT_KEY));
+    cr_expect_str_eq(fp, fp2, "the same secret, the same fingerprint");
+    cr_assert_eq(plumb_state_put(s, "db", safe), 0);
+    plumb_state_close(s);
+    snprintf(path, sizeof(path), "%s", dir);
+    snprintf(cmd, sizeof(cmd), "grep -rq correct-horse '%s'", path);
+    cr_expect_neq(system(cmd), 0, "the secret is nowhere in the state directory");
+    json_decref(props);
+    json_decref(safe);
+    json_decref(again);
+}
