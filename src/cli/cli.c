@@ -30,12 +30,49 @@ static const struct plumb_cli_option graph_options[] = {
     {NULL, 0, NULL, NULL},
 };
 
+static const struct plumb_cli_option plan_options[] = {
+    {"--env", 'e', "ENV", "the environment"},
+    {"--refresh", 0, "BOOL", "read AWS first (true, the default) or plan from state (false)"},
+    {"--out", 0, "FILE", "save the plan for 'plumb apply FILE'"},
+    {"--json", 0, NULL, "print the plan as JSON (docs/plan-format.md)"},
+    {"--target", 0, "ADDR", "only this resource and what it depends on (repeatable)"},
+    {"--var", 0, "NAME=VALUE", "set a variable (repeatable)"},
+    {"--detailed-exitcode", 0, NULL, "exit 2 when there are changes, 0 when none"},
+    {"--parallelism", 0, "N", "concurrent AWS reads (default 10)"},
+    {NULL, 0, NULL, NULL},
+};
+
+static const struct plumb_cli_option env_options[] = {
+    {"--env", 'e', "ENV", "the environment"},
+    {"--parallelism", 0, "N", "concurrent AWS reads (default 10)"},
+    {NULL, 0, NULL, NULL},
+};
+
+static const struct plumb_cli_option output_options[] = {
+    {"--env", 'e', "ENV", "the environment"},
+    {"--json", 0, NULL, "print as JSON"},
+    {"--var", 0, "NAME=VALUE", "set a variable (repeatable)"},
+    {NULL, 0, NULL, NULL},
+};
+
 static const struct plumb_cli_command commands[] = {
     {"validate", plumb_cmd_validate, "",
      "check plumb.yaml, its modules and every environment against the schemas; no AWS call",
      no_options, 0, 0},
     {"graph", plumb_cmd_graph, "-e ENV [--format dot|json]",
      "print the dependency graph of an environment", graph_options, 0, 0},
+    {"plan", plumb_cmd_plan,
+     "-e ENV [--refresh=false] [--out FILE] [--json] [--target ADDR]... [--var K=V]... "
+     "[--detailed-exitcode]",
+     "show what apply would change, after reading what exists", plan_options, 0, 0},
+    {"refresh", plumb_cmd_refresh, "-e ENV",
+     "read every managed resource from AWS into state; changes nothing in AWS", env_options, 0, 0},
+    {"state", plumb_cmd_state, "list|show ADDR|rm ADDR -e ENV",
+     "list, show, or forget (without deleting) managed resources", env_options, 1, 2},
+    {"import", plumb_cmd_import, "-e ENV ADDR ID", "take an existing AWS resource under management",
+     output_options, 2, 2},
+    {"output", plumb_cmd_output, "-e ENV [NAME] [--json]", "show the configuration's outputs",
+     output_options, 0, 1},
     {"doctor", plumb_cmd_doctor, "",
      "show identity (account, ARN), region, endpoints and where credentials come from", no_options,
      0, 0},

@@ -71,7 +71,15 @@ const char *plumb_cli_modules_dir(void);
 int plumb_cli_load_project(struct plumb_project **out, struct plumb_cli *cli,
                            struct plumb_diags *diags);
 
+/* --parallelism, bounded to 1..64 (default 10). */
+int plumb_cli_parallelism(const struct plumb_cli *cli);
+
 int plumb_cmd_doctor(struct plumb_cli *cli);
+int plumb_cmd_plan(struct plumb_cli *cli);
+int plumb_cmd_refresh(struct plumb_cli *cli);
+int plumb_cmd_state(struct plumb_cli *cli);
+int plumb_cmd_import(struct plumb_cli *cli);
+int plumb_cmd_output(struct plumb_cli *cli);
 int plumb_cmd_validate(struct plumb_cli *cli);
 int plumb_cmd_graph(struct plumb_cli *cli);
 int plumb_cmd_version(struct plumb_cli *cli);

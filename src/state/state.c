@@ -510,6 +510,39 @@ int plumb_state_remove(struct plumb_state *s, const char *address)
     return error;
 }
 
+int plumb_state_meta_get(struct plumb_state *s, const char *key, char **out)
+{
+    MDB_txn *txn = NULL;
+    int rc, error;
+
+    *out = NULL;
+    if (!s->env)
+        return 0;
+    if ((rc = mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn)))
+        return mdb_err(rc, "reading", s->dir);
+    error = read_meta_value(s, txn, key, out);
+    mdb_txn_abort(txn);
+    return error;
+}
+
+int plumb_state_meta_put(struct plumb_state *s, const char *key, const char *value)
+{
+    MDB_txn *txn = NULL;
+    int rc, error = 0;
+
+    PLUMB_TRY(need_writable(s));
+    if ((rc = mdb_txn_begin(s->env, NULL, 0, &txn)))
+        return mdb_err(rc, "writing", s->dir);
+    if ((rc = put_str(txn, s->meta, key, value))) {
+        mdb_txn_abort(txn);
+        return mdb_err(rc, "writing", s->dir);
+    }
+    if ((rc = mdb_txn_commit(txn)))
+        return mdb_err(rc, "committing", s->dir);
+done:
+    return error;
+}
+
 /* ---- runs and the journal ---------------------------------------------------------------- */
 
 int plumb_state_new_run_id(char out[32])

@@ -59,6 +59,11 @@ int plumb_state_write(struct plumb_state *s, const json_t *puts, const json_t *r
 int plumb_state_put(struct plumb_state *s, const char *address, const json_t *record);
 int plumb_state_remove(struct plumb_state *s, const char *address);
 
+/* Free-form settings in `meta` (the account id seen at the last refresh, ...): *out is the
+ * caller's, NULL when unset. put needs the lock. */
+int plumb_state_meta_get(struct plumb_state *s, const char *key, char **out);
+int plumb_state_meta_put(struct plumb_state *s, const char *key, const char *value);
+
 /* Runs and the journal. Run ids sort by time ("20261123T093512Z-1a2b"). */
 int plumb_state_new_run_id(char out[32]);
 int plumb_state_run_put(struct plumb_state *s, const char *run_id, const json_t *run);

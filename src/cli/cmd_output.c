@@ -1,0 +1,79 @@
+/* plumb output -e ENV [NAME] [--json]: the configuration's outputs, from state: no AWS call. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/session.h"
+#include "config/value.h"
+#include "util/error.h"
+
+/* Secrets and unknowns in a printable form. */
+static json_t *printable(const json_t *v)
+{
+    const char *k;
+    json_t *out, *x;
+    size_t i;
+
+    if (plumb_value_is_sensitive(v))
+        return json_string("(sensitive)");
+    if (plumb_value_is_unknown(v))
+        return json_string("(known after apply)");
+    if (json_is_object(v)) {
+        out = json_object();
+        json_object_foreach((json_t *)v, k, x) json_object_set_new(out, k, printable(x));
+        return out;
+    }
+    if (json_is_array(v)) {
+        out = json_array();
+        json_array_foreach(v, i, x) json_array_append_new(out, printable(x));
+        return out;
+    }
+    return json_deep_copy(v);
+}
+
+int plumb_cmd_output(struct plumb_cli *cli)
+{
+    struct plumb_session s;
+    const char *name = cli->noperands ? cli->operands[0] : NULL;
+    int code = PLUMB_EXIT_ERROR;
+    json_t *shown = NULL;
+    const char *k;
+    json_t *v;
+
+    if (plumb_session_open(&s, cli, PLUMB_SESSION_MODEL) != PLUMB_EXIT_OK)
+        goto done;
+    if (name) {
+        v = json_object_get(s.model->outputs, name);
+        if (!v) {
+            fprintf(stderr, "plumb: no output '%s'\n", name);
+            goto done;
+        }
+        shown = printable(v);
+        if (plumb_cli_flag(cli, "--json") || !json_is_string(shown)) {
+            char *t = json_dumps(shown, JSON_ENCODE_ANY | JSON_INDENT(2));
+            printf("%s\n", t ? t : "");
+            free(t);
+        } else {
+            printf("%s\n", json_string_value(shown));
+        }
+    } else {
+        shown = printable(s.model->outputs);
+        if (plumb_cli_flag(cli, "--json")) {
+            char *t = json_dumps(shown, JSON_INDENT(2) | JSON_SORT_KEYS);
+            printf("%s\n", t ? t : "");
+            free(t);
+        } else {
+            json_object_foreach(shown, k, v)
+            {
+                char *t = json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT);
+                printf("%s = %s\n", k, t ? t : "");
+                free(t);
+            }
+        }
+    }
+    code = PLUMB_EXIT_OK;
+done:
+    json_decref(shown);
+    plumb_session_close(&s);
+    return code;
+}

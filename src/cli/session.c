@@ -1,0 +1,167 @@
+#include "cli/session.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config/value.h"
+#include "util/error.h"
+
+/* ${other.Attr} before apply: what state observed last, when it is a plain value. */
+static json_t *state_lookup(void *ctx, const char *address, const char *attr)
+{
+    const json_t *records = ctx, *v;
+    char name[256];
+    const char *p = attr;
+    size_t n;
+
+    v = json_object_get(json_object_get(records, address), "observed");
+    while (v && p && *p) {
+        n = strcspn(p, ".");
+        if (n >= sizeof(name))
+            return NULL;
+        memcpy(name, p, n);
+        name[n] = '\0';
+        v = json_object_get(v, name);
+        p += n;
+        if (*p == '.')
+            p++;
+    }
+    if (!v || json_object_get(v, PLUMB_STATE_FINGERPRINT_KEY))
+        return NULL;
+    return json_deep_copy(v);
+}
+
+static int parse_vars(struct plumb_session *s)
+{
+    size_t i;
+
+    for (i = 0; i < s->cli->opts.n; i++) {
+        const struct plumb_kv *o = &s->cli->opts.v[i];
+        const char *eq;
+        if (strcmp(o->name, "--var") != 0)
+            continue;
+        eq = strchr(o->value, '=');
+        if (!eq || eq == o->value) {
+            fprintf(stderr, "plumb: --var needs NAME=VALUE, not '%s'\n", o->value);
+            return -1;
+        }
+        if (plumb_kvlist_addn(&s->vars, o->value, (size_t)(eq - o->value), eq + 1, strlen(eq + 1)) <
+            0)
+            return -1;
+    }
+    return 0;
+}
+
+int plumb_session_reload(struct plumb_session *s)
+{
+    json_decref(s->records);
+    s->records = NULL;
+    return plumb_state_all(s->state, &s->records);
+}
+
+int plumb_session_resolve(struct plumb_session *s, unsigned flags)
+{
+    struct plumb_resolve_options opts;
+
+    memset(&opts, 0, sizeof(opts));
+    plumb_model_free(s->model);
+    s->model = NULL;
+    opts.env = s->env;
+    opts.cli_vars = &s->vars;
+    opts.account_id = s->account_id;
+    opts.region = s->aws ? plumb_aws_region(s->aws) : NULL;
+    opts.require_secrets = (flags & PLUMB_SESSION_SECRETS) != 0;
+    opts.lookup = state_lookup;
+    opts.lookup_ctx = s->records;
+    if (plumb_model_resolve(&s->model, s->project, &opts, &s->diags) < 0) {
+        plumb_cli_render_diags(&s->diags);
+        return -1;
+    }
+    return 0;
+}
+
+int plumb_session_open(struct plumb_session *s, struct plumb_cli *cli, unsigned flags)
+{
+    char dir[4096];
+    json_t *who = NULL;
+
+    memset(s, 0, sizeof(*s));
+    s->cli = cli;
+    plumb_diags_init(&s->diags);
+    plumb_kvlist_init(&s->vars);
+    s->env = plumb_cli_opt(cli, "--env");
+    if (!s->env) {
+        fprintf(stderr, "plumb: %s needs -e ENV\n", cli->command);
+        return PLUMB_EXIT_ERROR;
+    }
+    if (parse_vars(s) < 0)
+        return PLUMB_EXIT_ERROR;
+    if (plumb_cli_load_project(&s->project, cli, &s->diags) < 0) {
+        plumb_cli_render_diags(&s->diags);
+        return PLUMB_EXIT_ERROR;
+    }
+    if (!plumb_project_env(s->project, s->env)) {
+        struct plumb_buf names = PLUMB_BUF_INIT;
+        plumb_project_env_names(&names, s->project);
+        fprintf(stderr, "plumb: unknown environment '%s' (declared: %s)\n", s->env,
+                plumb_buf_cstr(&names));
+        plumb_buf_release(&names);
+        return PLUMB_EXIT_ERROR;
+    }
+    if (plumb_node_get(s->project->state, "backend") &&
+        strcmp(plumb_node_get(s->project->state, "backend")->scalar, "s3") == 0) {
+        fprintf(stderr,
+                "plumb: state backend 's3' is not supported by this version yet; remove "
+                "'state:' to use the local backend (state/%s)\n",
+                s->env);
+        return PLUMB_EXIT_ERROR;
+    }
+    snprintf(dir, sizeof(dir), "state/%s", s->env);
+    if (plumb_state_open(&s->state, dir, (flags & PLUMB_SESSION_LOCK) != 0) < 0) {
+        plumb_cli_error(cli, NULL);
+        return PLUMB_EXIT_ERROR;
+    }
+    if ((flags & PLUMB_SESSION_LOCK) && plumb_state_lock(s->state, cli->command) < 0) {
+        plumb_cli_error(cli, NULL);
+        return PLUMB_EXIT_ERROR;
+    }
+    if (plumb_state_all(s->state, &s->records) < 0) {
+        plumb_cli_error(cli, NULL);
+        return PLUMB_EXIT_ERROR;
+    }
+    plumb_state_meta_get(s->state, "aws_account_id", &s->account_id);
+    if (flags & PLUMB_SESSION_AWS) {
+        struct plumb_aws_options o = {0};
+        o.region = s->project->region;
+        if (plumb_aws_new(&s->aws, &o) < 0) {
+            plumb_cli_error(cli, NULL);
+            return PLUMB_EXIT_ERROR;
+        }
+        cli->aws = s->aws; /* --stats reads it */
+        if (plumb_aws_call(s->aws, "sts", "GetCallerIdentity", NULL, &who) < 0) {
+            plumb_cli_error(cli, "identity");
+            return PLUMB_EXIT_ERROR;
+        }
+        free(s->account_id);
+        s->account_id = strdup(json_string_value(json_object_get(who, "Account")));
+        json_decref(who);
+        if (flags & PLUMB_SESSION_LOCK)
+            plumb_state_meta_put(s->state, "aws_account_id", s->account_id);
+    }
+    if ((flags & PLUMB_SESSION_MODEL) && plumb_session_resolve(s, flags) < 0)
+        return PLUMB_EXIT_ERROR;
+    return PLUMB_EXIT_OK;
+}
+
+void plumb_session_close(struct plumb_session *s)
+{
+    plumb_model_free(s->model);
+    plumb_project_free(s->project);
+    plumb_state_close(s->state);
+    json_decref(s->records);
+    free(s->account_id);
+    plumb_kvlist_release(&s->vars);
+    plumb_diags_release(&s->diags);
+    /* s->aws belongs to the cli (freed after --stats is printed) */
+}

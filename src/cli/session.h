@@ -1,0 +1,39 @@
+/*
+ * What the commands that work on one environment share: the project resolved for -e ENV,
+ * its state, the AWS client and the caller's account, opened once in the right order.
+ */
+#ifndef PLUMB_CLI_SESSION_H
+#define PLUMB_CLI_SESSION_H
+
+#include "cli/cli.h"
+#include "config/model.h"
+#include "state/state.h"
+#include "util/diag.h"
+
+#define PLUMB_SESSION_AWS     1u /* ask STS for the account (plan with refresh, apply) */
+#define PLUMB_SESSION_LOCK    2u /* take the writer lock; create the state if missing */
+#define PLUMB_SESSION_SECRETS 4u /* ${secret.env.X} must be set */
+#define PLUMB_SESSION_MODEL   8u /* resolve the configuration */
+
+struct plumb_session {
+    struct plumb_cli *cli;
+    const char *env;
+    struct plumb_project *project;
+    struct plumb_model *model;
+    struct plumb_state *state;
+    json_t *records; /* address → state record */
+    struct plumb_aws *aws;
+    char *account_id;
+    struct plumb_kvlist vars; /* --var */
+    struct plumb_diags diags;
+};
+
+/* Opens what `flags` ask for; on failure prints the problem and returns PLUMB_EXIT_ERROR. */
+int plumb_session_open(struct plumb_session *s, struct plumb_cli *cli, unsigned flags);
+/* Resolves (again) the model, using state's observed attributes for references. */
+int plumb_session_resolve(struct plumb_session *s, unsigned flags);
+/* Re-reads every state record. */
+int plumb_session_reload(struct plumb_session *s);
+void plumb_session_close(struct plumb_session *s);
+
+#endif
