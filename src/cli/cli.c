@@ -55,6 +55,29 @@ static const struct plumb_cli_option output_options[] = {
     {NULL, 0, NULL, NULL},
 };
 
+static const struct plumb_cli_option apply_options[] = {
+    {"--env", 'e', "ENV", "the environment"},
+    {"--auto-approve", 0, NULL, "do not ask before changing AWS"},
+    {"--parallelism", 0, "N", "actions at once (default 10)"},
+    {"--no-rollback", 0, NULL, "on failure, leave things as they are"},
+    {"--allow-destroy", 0, NULL, "allow destroying or replacing protected resources"},
+    {"--target", 0, "ADDR", "only this resource and what it depends on (repeatable)"},
+    {"--var", 0, "NAME=VALUE", "set a variable (repeatable)"},
+    {NULL, 0, NULL, NULL},
+};
+
+static const struct plumb_cli_option rollback_options[] = {
+    {"--env", 'e', "ENV", "the environment"},
+    {"--run", 0, "ID", "the run to undo (default: the newest apply; 'plumb runs' lists them)"},
+    {NULL, 0, NULL, NULL},
+};
+
+static const struct plumb_cli_option runs_options[] = {
+    {"--env", 'e', "ENV", "the environment"},
+    {"--json", 0, NULL, "print as JSON"},
+    {NULL, 0, NULL, NULL},
+};
+
 static const struct plumb_cli_command commands[] = {
     {"validate", plumb_cmd_validate, "",
      "check plumb.yaml, its modules and every environment against the schemas; no AWS call",
@@ -65,6 +88,15 @@ static const struct plumb_cli_command commands[] = {
      "-e ENV [--refresh=false] [--out FILE] [--json] [--target ADDR]... [--var K=V]... "
      "[--detailed-exitcode]",
      "show what apply would change, after reading what exists", plan_options, 0, 0},
+    {"apply", plumb_cmd_apply,
+     "-e ENV [PLANFILE] [--auto-approve] [--parallelism N] [--no-rollback]",
+     "make AWS match the configuration; roll back on failure", apply_options, 0, 1},
+    {"destroy", plumb_cmd_destroy, "-e ENV [--target ADDR]... [--auto-approve]",
+     "delete every resource plumb manages in the environment", apply_options, 0, 0},
+    {"rollback", plumb_cmd_rollback, "-e ENV [--run ID]", "undo a past apply from its journal",
+     rollback_options, 0, 0},
+    {"runs", plumb_cmd_runs, "-e ENV [--json]", "list applies, rollbacks and their outcomes",
+     runs_options, 0, 0},
     {"refresh", plumb_cmd_refresh, "-e ENV",
      "read every managed resource from AWS into state; changes nothing in AWS", env_options, 0, 0},
     {"state", plumb_cmd_state, "list|show ADDR|rm ADDR -e ENV",

@@ -76,6 +76,10 @@ int plumb_cli_parallelism(const struct plumb_cli *cli);
 
 int plumb_cmd_doctor(struct plumb_cli *cli);
 int plumb_cmd_plan(struct plumb_cli *cli);
+int plumb_cmd_apply(struct plumb_cli *cli);
+int plumb_cmd_destroy(struct plumb_cli *cli);
+int plumb_cmd_rollback(struct plumb_cli *cli);
+int plumb_cmd_runs(struct plumb_cli *cli);
 int plumb_cmd_refresh(struct plumb_cli *cli);
 int plumb_cmd_state(struct plumb_cli *cli);
 int plumb_cmd_import(struct plumb_cli *cli);

@@ -25,47 +25,6 @@ int plumb_cli_parallelism(const struct plumb_cli *cli)
     return n < 1 ? 1 : (n > 64 ? 64 : n);
 }
 
-static int plumb_cli_refresh_state(struct plumb_session *s, int *gone)
-{
-    json_t *observed = NULL, *puts = NULL, *rec;
-    const char *addr;
-    char now[21];
-    int error = 0;
-
-    *gone = 0;
-    if (!json_object_size(s->records))
-        return 0;
-    if (plumb_state_lock(s->state, s->cli->command) < 0)
-        return -1;
-    PLUMB_TRY(plumb_refresh(&observed, s->aws, s->records, NULL, plumb_cli_parallelism(s->cli)));
-    plumb_time_iso8601(now, plumb_clock_now());
-    puts = json_object();
-    json_object_foreach(s->records, addr, rec)
-    {
-        json_t *o = json_object_get(observed, addr), *copy;
-        if (!o)
-            continue;
-        copy = json_deep_copy(rec);
-        json_object_set(copy, "observed", o);
-        json_object_set_new(copy, "refreshed_at", json_string(now));
-        if (json_is_null(o)) {
-            json_object_set_new(copy, "gone", json_true());
-            (*gone)++;
-        } else {
-            json_object_del(copy, "gone");
-        }
-        json_object_set_new(puts, addr, copy);
-    }
-    PLUMB_TRY(plumb_state_write(s->state, puts, NULL));
-    if (s->account_id)
-        plumb_state_meta_put(s->state, "aws_account_id", s->account_id);
-    PLUMB_TRY(plumb_session_reload(s));
-done:
-    json_decref(observed);
-    json_decref(puts);
-    return error;
-}
-
 static int write_plan_file(const char *path, const json_t *doc)
 {
     char *text = json_dumps(doc, JSON_INDENT(2) | JSON_SORT_KEYS);
@@ -110,7 +69,7 @@ int plumb_cmd_plan(struct plumb_cli *cli)
     if (plumb_session_open(&s, cli, (refresh ? PLUMB_SESSION_AWS : 0) | PLUMB_SESSION_SECRETS) !=
         PLUMB_EXIT_OK)
         goto done;
-    if (refresh && plumb_cli_refresh_state(&s, &gone) < 0) {
+    if (refresh && plumb_session_refresh(&s, &gone) < 0) {
         plumb_cli_error(cli, NULL);
         goto done;
     }
@@ -165,7 +124,7 @@ int plumb_cmd_refresh(struct plumb_cli *cli)
 
     if (plumb_session_open(&s, cli, PLUMB_SESSION_AWS) != PLUMB_EXIT_OK)
         goto done;
-    if (plumb_cli_refresh_state(&s, &gone) < 0) {
+    if (plumb_session_refresh(&s, &gone) < 0) {
         plumb_cli_error(cli, NULL);
         goto done;
     }

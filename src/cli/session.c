@@ -5,7 +5,9 @@
 #include <string.h>
 
 #include "config/value.h"
+#include "plan/refresh.h"
 #include "util/error.h"
+#include "util/sys.h"
 
 /* ${other.Attr} before apply: what state observed last, when it is a plain value. */
 static json_t *state_lookup(void *ctx, const char *address, const char *attr)
@@ -152,6 +154,47 @@ int plumb_session_open(struct plumb_session *s, struct plumb_cli *cli, unsigned 
     if ((flags & PLUMB_SESSION_MODEL) && plumb_session_resolve(s, flags) < 0)
         return PLUMB_EXIT_ERROR;
     return PLUMB_EXIT_OK;
+}
+
+int plumb_session_refresh(struct plumb_session *s, int *gone)
+{
+    json_t *observed = NULL, *puts = NULL, *rec;
+    const char *addr;
+    char now[21];
+    int error = 0;
+
+    *gone = 0;
+    if (!json_object_size(s->records))
+        return 0;
+    if (plumb_state_lock(s->state, s->cli->command) < 0)
+        return -1;
+    PLUMB_TRY(plumb_refresh(&observed, s->aws, s->records, NULL, plumb_cli_parallelism(s->cli)));
+    plumb_time_iso8601(now, plumb_clock_now());
+    puts = json_object();
+    json_object_foreach(s->records, addr, rec)
+    {
+        json_t *o = json_object_get(observed, addr), *copy;
+        if (!o)
+            continue;
+        copy = json_deep_copy(rec);
+        json_object_set(copy, "observed", o);
+        json_object_set_new(copy, "refreshed_at", json_string(now));
+        if (json_is_null(o)) {
+            json_object_set_new(copy, "gone", json_true());
+            (*gone)++;
+        } else {
+            json_object_del(copy, "gone");
+        }
+        json_object_set_new(puts, addr, copy);
+    }
+    PLUMB_TRY(plumb_state_write(s->state, puts, NULL));
+    if (s->account_id)
+        plumb_state_meta_put(s->state, "aws_account_id", s->account_id);
+    PLUMB_TRY(plumb_session_reload(s));
+done:
+    json_decref(observed);
+    json_decref(puts);
+    return error;
 }
 
 void plumb_session_close(struct plumb_session *s)

@@ -34,6 +34,9 @@ int plumb_session_open(struct plumb_session *s, struct plumb_cli *cli, unsigned 
 int plumb_session_resolve(struct plumb_session *s, unsigned flags);
 /* Re-reads every state record. */
 int plumb_session_reload(struct plumb_session *s);
+/* Reads every managed resource from AWS and caches it in state (takes the lock). *gone
+ * counts those that no longer exist. */
+int plumb_session_refresh(struct plumb_session *s, int *gone);
 void plumb_session_close(struct plumb_session *s);
 
 #endif

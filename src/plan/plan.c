@@ -354,7 +354,7 @@ int plumb_plan_build(struct plumb_plan **out, const struct plumb_plan_input *in)
     p->outputs = json_incref(m->outputs);
 
     /* --target: those resources and what they depend on */
-    if (in->targets && json_array_size(in->targets)) {
+    if (in->targets && json_array_size(in->targets) && !in->destroy) {
         size_t *roots = calloc(json_array_size(in->targets), sizeof(*roots)), nroots = 0;
         const json_t *t;
         keep = calloc(m->nresources ? m->nresources : 1, 1);
@@ -379,7 +379,7 @@ int plumb_plan_build(struct plumb_plan **out, const struct plumb_plan_input *in)
             goto done;
     }
 
-    for (i = 0; i < m->nresources; i++) {
+    for (i = 0; i < m->nresources && !in->destroy; i++) {
         size_t idx = m->order[i];
         const struct plumb_resource *res = &m->resources[idx];
         const struct plumb_schema_type *t = res->decl->schema;
@@ -394,6 +394,8 @@ int plumb_plan_build(struct plumb_plan **out, const struct plumb_plan_input *in)
         c->depends_on = deps_of(m, idx);
         c->create_before_destroy = res->decl->create_before_destroy;
         desired = t ? plumb_schema_normalize(t, res->properties) : json_deep_copy(res->properties);
+        if (t)
+            plumb_schema_add_plumb_tags(t, desired, m->project->name, m->env->name, res->address);
         c->after = desired;
         if (!rec) {
             c->action = PLUMB_ACTION_CREATE;
@@ -431,7 +433,7 @@ int plumb_plan_build(struct plumb_plan **out, const struct plumb_plan_input *in)
     json_object_foreach((json_t *)in->records, addr, rec)
     {
         struct plumb_change *v;
-        if (plumb_model_find(m, addr) >= 0)
+        if (!in->destroy && plumb_model_find(m, addr) >= 0)
             continue;
         if (in->targets && json_array_size(in->targets) && !in_array(in->targets, addr))
             continue;

@@ -62,10 +62,11 @@ struct plumb_plan {
 
 struct plumb_plan_input {
     const struct plumb_model *model;
-    struct plumb_state *state;  /* for lineage, serial, fingerprints */
-    const json_t *records;      /* address → state record */
-    const json_t *observed;     /* address → observed (null: gone); NULL: use the records' */
-    const json_t *targets;      /* array of addresses, or NULL for everything */
+    struct plumb_state *state; /* for lineage, serial, fingerprints */
+    const json_t *records;     /* address → state record */
+    const json_t *observed;    /* address → observed (null: gone); NULL: use the records' */
+    const json_t *targets;     /* array of addresses, or NULL for everything */
+    int destroy;               /* plan to delete everything in state (plumb destroy) */
 };
 
 int plumb_plan_build(struct plumb_plan **out, const struct plumb_plan_input *in);

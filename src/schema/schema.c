@@ -777,3 +777,134 @@ int plumb_schema_validate(const struct plumb_schema_type *t, const char *address
     json_decref(root);
     return c.failed ? PLUMB_EINVALID : 0;
 }
+
+/* ---- normalisation -------------------------------------------------------------------- */
+
+static const char *schema_type(const json_t *s)
+{
+    const json_t *type = json_object_get(s, "type");
+
+    if (json_is_string(type))
+        return json_string_value(type);
+    return NULL; /* absent, or a list of types: leave the value alone */
+}
+
+static json_t *normalize_value(const struct plumb_schema_type *t, const json_t *s, const json_t *v)
+{
+    const char *type, *k;
+    json_t *out, *x;
+    size_t i;
+
+    if (plumb_value_is_unknown(v))
+        return json_deep_copy(v);
+    if (plumb_value_is_sensitive(v))
+        return plumb_value_sensitive(normalize_value(t, s, plumb_value_unwrap(v)));
+    s = deref(t, s);
+    type = s ? schema_type(s) : NULL;
+    if (type && strcmp(type, "string") == 0) {
+        struct plumb_buf b = PLUMB_BUF_INIT;
+        if (json_is_number(v) || json_is_boolean(v)) {
+            scalar_text(&b, v);
+            out = json_string(plumb_buf_cstr(&b));
+            plumb_buf_release(&b);
+            return out;
+        }
+    } else if (type && strcmp(type, "integer") == 0 && json_is_string(v) &&
+               is_int_string(json_string_value(v))) {
+        return json_integer(strtoll(json_string_value(v), NULL, 10));
+    } else if (type && strcmp(type, "number") == 0 && json_is_string(v) &&
+               is_num_string(json_string_value(v))) {
+        double d = strtod(json_string_value(v), NULL);
+        return d == (double)(json_int_t)d ? json_integer((json_int_t)d) : json_real(d);
+    } else if (type && strcmp(type, "boolean") == 0 && json_is_string(v)) {
+        if (strcmp(json_string_value(v), "true") == 0)
+            return json_true();
+        if (strcmp(json_string_value(v), "false") == 0)
+            return json_false();
+    }
+    if (json_is_object(v)) {
+        const json_t *props = s ? json_object_get(s, "properties") : NULL;
+        const json_t *extra = s ? json_object_get(s, "additionalProperties") : NULL;
+        out = json_object();
+        json_object_foreach((json_t *)v, k, x)
+        {
+            const json_t *ps = json_object_get(props, k);
+            if (!ps && json_is_object(extra))
+                ps = extra;
+            json_object_set_new(out, k, ps ? normalize_value(t, ps, x) : json_deep_copy(x));
+        }
+        return out;
+    }
+    if (json_is_array(v)) {
+        const json_t *items = s ? json_object_get(s, "items") : NULL;
+        out = json_array();
+        json_array_foreach(v, i, x)
+            json_array_append_new(out, items ? normalize_value(t, items, x) : json_deep_copy(x));
+        return out;
+    }
+    return json_deep_copy(v);
+}
+
+json_t *plumb_schema_normalize(const struct plumb_schema_type *t, const json_t *props)
+{
+    const char *k;
+    json_t *out = json_object(), *x;
+
+    json_object_foreach((json_t *)props, k, x)
+    {
+        const json_t *ps = json_object_get(t->properties, k);
+        json_object_set_new(out, k, ps ? normalize_value(t, ps, x) : json_deep_copy(x));
+    }
+    return out;
+}
+
+int plumb_schema_is_unordered(const struct plumb_schema_type *t, const char *pointer)
+{
+    const json_t *list = json_object_get(json_object_get(t->doc, "plumb"), "unorderedArrays");
+    const json_t *p;
+    size_t i;
+
+    json_array_foreach(list, i, p)
+    {
+        if (json_is_string(p) && strcmp(json_string_value(p), pointer) == 0)
+            return 1;
+    }
+    return 0;
+}
+
+void plumb_schema_add_plumb_tags(const struct plumb_schema_type *t, json_t *props,
+                                 const char *project, const char *env, const char *address)
+{
+    const char *keys[3] = {"plumb:project", "plumb:env", "plumb:address"};
+    const char *vals[3] = {project, env, address};
+    json_t *tags, *kept, *x;
+    size_t i;
+    int k;
+
+    if (!t->tags_property || !json_is_object(props))
+        return;
+    tags = json_object_get(props, t->tags_property);
+    if (plumb_value_is_unknown(tags))
+        return;
+    if (t->tags_as_map) {
+        if (!json_is_object(tags)) {
+            tags = json_object();
+            json_object_set_new(props, t->tags_property, tags);
+        }
+        for (k = 0; k < 3; k++)
+            if (vals[k])
+                json_object_set_new(tags, keys[k], json_string(vals[k]));
+        return;
+    }
+    kept = json_array();
+    json_array_foreach(tags, i, x)
+    {
+        const char *key = json_string_value(json_object_get(x, "Key"));
+        if (!key || strncmp(key, "plumb:", 6) != 0)
+            json_array_append(kept, x);
+    }
+    for (k = 0; k < 3; k++)
+        if (vals[k])
+            json_array_append_new(kept, json_pack("{s:s, s:s}", "Key", keys[k], "Value", vals[k]));
+    json_object_set_new(props, t->tags_property, kept);
+}

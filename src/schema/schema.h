@@ -52,15 +52,32 @@ int plumb_schema_is_sensitive(const struct plumb_schema_type *t, const char *pat
 const json_t *plumb_schema_property(const struct plumb_schema_type *t, const char *path);
 
 /*
- * Checks `props` (an object: the resolved properties of resource `address`) against `t`. Every problem
- * goes to `diags`, located at the matching YAML node under `node` (the `properties:` map;
+ * Checks `props` (an object: the resolved properties of resource `address`) against `t`. Every
+ * problem goes to `diags`, located at the matching YAML node under `node` (the `properties:` map;
  * may be NULL) or at `fallback`. Returns PLUMB_EINVALID when it found an error, else 0.
  * Read-only properties set by the user are errors ("'Arn' is read-only").
  */
 int plumb_schema_validate(const struct plumb_schema_type *t, const char *address,
-                          const json_t *props,
-                          const struct plumb_node *node, const struct plumb_loc *fallback,
-                          struct plumb_diags *diags);
+                          const json_t *props, const struct plumb_node *node,
+                          const struct plumb_loc *fallback, struct plumb_diags *diags);
+
+/*
+ * A copy of `props` with scalars in the types the schema gives them, the way CloudFormation
+ * reads a template: 8000 where a string is wanted becomes "8000", "20" where an integer is
+ * wanted becomes 20, "true" a boolean. Marks (config/value.h) are kept. What the schema does
+ * not describe is copied as it is.
+ */
+json_t *plumb_schema_normalize(const struct plumb_schema_type *t, const json_t *props);
+/* 1 when the array at JSON pointer `pointer` is unordered; array items are written "*". */
+int plumb_schema_is_unordered(const struct plumb_schema_type *t, const char *pointer);
+
+/*
+ * Puts plumb's own tags (plumb:project, plumb:env, plumb:address) in `props`' tags property,
+ * in the type's tag shape, replacing any earlier plumb:* tags. Nothing for untaggable types.
+ * This is how drift finds unmanaged resources and how an interrupted apply finds what it made.
+ */
+void plumb_schema_add_plumb_tags(const struct plumb_schema_type *t, json_t *props,
+                                 const char *project, const char *env, const char *address);
 
 /* Edit distance, for "did you mean". */
 size_t plumb_schema_distance(const char *a, const char *b);

@@ -1,0 +1,955 @@
+#include "apply/apply.h"
+
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+#include "config/value.h"
+#include "graph/graph.h"
+#include "provider/provider.h"
+#include "schema/schema.h"
+#include "util/error.h"
+#include "util/log.h"
+#include "util/sys.h"
+
+static volatile sig_atomic_t interrupted;
+
+void plumb_apply_interrupt(void)
+{
+    interrupted = 1;
+}
+
+json_t *plumb_apply_plain(const json_t *v)
+{
+    const char *k;
+    json_t *out, *x;
+    size_t i;
+
+    v = plumb_value_unwrap(v);
+    if (json_is_object(v)) {
+        out = json_object();
+        json_object_foreach((json_t *)v, k, x) json_object_set_new(out, k, plumb_apply_plain(x));
+        return out;
+    }
+    if (json_is_array(v)) {
+        out = json_array();
+        json_array_foreach(v, i, x) json_array_append_new(out, plumb_apply_plain(x));
+        return out;
+    }
+    return json_deep_copy(v);
+}
+
+static double now_s(void)
+{
+    struct timeval tv;
+
+    gettimeofday(&tv, NULL);
+    return (double)tv.tv_sec + tv.tv_usec / 1e6;
+}
+
+static void human(char *out, size_t n, double secs)
+{
+    long s = (long)(secs + 0.5);
+
+    if (s >= 60)
+        snprintf(out, n, "%ldm%lds", s / 60, s % 60);
+    else
+        snprintf(out, n, "%lds", s);
+}
+
+/* ---- one action, on a worker ------------------------------------------------------------- */
+
+enum step { STEP_CREATE, STEP_UPDATE, STEP_REPLACE, STEP_DELETE, STEP_RESTORE };
+
+struct task {
+    size_t node;
+    enum step step;
+    const char *address;
+    const struct plumb_resource_type *driver;
+    const struct plumb_schema_type *schema;
+    json_t *props;  /* plain, with plumb's tags: create, update, replace, restore */
+    json_t *before; /* plain: update's and restore's starting point */
+    json_t *id;     /* existing resource: update, replace, delete, restore */
+    unsigned remove_flags;
+    int create_before_destroy;
+    int may_adopt; /* an earlier run began creating this and did not finish */
+    const struct plumb_apply_options *opts;
+    long timeout;
+    /* results */
+    int error;
+    char *message;
+    json_t *observed;
+    json_t *new_id;
+    int adopted;
+    double seconds;
+    struct task *next; /* queues */
+};
+
+struct progress_ctx {
+    const char *address;
+    const char *verb;
+    double start, last;
+    long every;
+    int quiet;
+};
+
+static void report(void *ctx, const char *status)
+{
+    struct progress_ctx *p = ctx;
+    double t = now_s();
+    char el[32];
+
+    (void)status;
+    if (p->quiet || t - p->last < (double)p->every)
+        return;
+    p->last = t;
+    human(el, sizeof(el), t - p->start);
+    plumb_log_info("%s: still %s... [%s elapsed]", p->address, p->verb, el);
+}
+
+/* The identifier of an observed resource, from the schema's primaryIdentifier. */
+static json_t *id_of(const struct plumb_schema_type *t, const json_t *observed)
+{
+    const json_t *pid = json_object_get(t->doc, "primaryIdentifier"), *p, *v;
+    json_t *id = json_object();
+    size_t i;
+
+    json_array_foreach(pid, i, p)
+    {
+        const char *ptr = json_string_value(p);
+        if (!ptr || strncmp(ptr, "/properties/", 12) != 0 ||
+            !(v = json_object_get(observed, ptr + 12))) {
+            json_decref(id);
+            return NULL;
+        }
+        json_object_set(id, ptr + 12, (json_t *)v);
+    }
+    return id;
+}
+
+static int has_our_tag(const struct plumb_schema_type *t, const json_t *observed,
+                       const char *address)
+{
+    const json_t *tags = t->tags_property ? json_object_get(observed, t->tags_property) : NULL, *x;
+    size_t i;
+
+    if (json_is_object(tags))
+        return json_is_string(json_object_get(tags, "plumb:address")) &&
+               strcmp(json_string_value(json_object_get(tags, "plumb:address")), address) == 0;
+    json_array_foreach(tags, i, x)
+    {
+        const char *k = json_string_value(json_object_get(x, "Key"));
+        const char *v = json_string_value(json_object_get(x, "Value"));
+        if (k && v && strcmp(k, "plumb:address") == 0 && strcmp(v, address) == 0)
+            return 1;
+    }
+    return 0;
+}
+
+static int wait_for(struct plumb_aws *aws, struct task *t, int deleted, const json_t *id,
+                    const char *verb)
+{
+    struct progress_ctx pc = {t->address,    verb, now_s(), now_s(), t->opts->progress_every,
+                              t->opts->quiet};
+    struct plumb_progress p = {report, &pc, t->timeout, t->opts->poll_ms};
+    int (*fn)(struct plumb_aws *, const json_t *, struct plumb_progress *) =
+        deleted ? t->driver->wait_deleted : t->driver->wait_stable;
+
+    if (!pc.every)
+        pc.every = 10;
+    return fn ? fn(aws, id, &p) : 0;
+}
+
+static int do_create(struct plumb_aws *aws, struct task *t)
+{
+    json_t *found = NULL, *existing = NULL;
+    int error = 0;
+
+    /* Before creating: does it exist already? An interrupted earlier run may have made it
+     * (adopt it), or someone else did (refuse: import it instead). */
+    if (t->driver->lookup) {
+        PLUMB_TRY(t->driver->lookup(aws, t->props, &found));
+        if (found) {
+            PLUMB_TRY(t->driver->read(aws, found, &existing));
+            if (existing && (t->may_adopt || has_our_tag(t->schema, existing, t->address))) {
+                t->observed = existing;
+                existing = NULL;
+                t->adopted = 1;
+                goto done;
+            }
+            if (existing) {
+                char *text = json_dumps(found, JSON_COMPACT | JSON_ENCODE_ANY);
+                error = plumb_error_set(PLUMB_ECONFLICT,
+                                        "%s %s already exists and is not managed by plumb: "
+                                        "'plumb import' it, or rename it",
+                                        t->schema->type_name, text ? text : "");
+                free(text);
+                goto done;
+            }
+        }
+    }
+    PLUMB_TRY(t->driver->create(aws, t->props, &t->observed));
+done:
+    json_decref(found);
+    json_decref(existing);
+    return error;
+}
+
+static int run_task(struct plumb_aws *aws, struct task *t)
+{
+    json_t *id = NULL, *observed = NULL;
+    int error = 0;
+
+    switch (t->step) {
+    case STEP_CREATE:
+        PLUMB_TRY(do_create(aws, t));
+        break;
+    case STEP_UPDATE:
+    case STEP_RESTORE:
+        PLUMB_TRY(t->driver->update(aws, t->id, t->before, t->props, &t->observed));
+        break;
+    case STEP_REPLACE:
+        if (t->create_before_destroy) {
+            PLUMB_TRY(do_create(aws, t));
+            id = id_of(t->schema, t->observed);
+            if (id)
+                PLUMB_TRY(wait_for(aws, t, 0, id, "creating"));
+            PLUMB_TRY(t->driver->remove(aws, t->id, t->remove_flags));
+            PLUMB_TRY(wait_for(aws, t, 1, t->id, "destroying"));
+        } else {
+            PLUMB_TRY(t->driver->remove(aws, t->id, t->remove_flags));
+            PLUMB_TRY(wait_for(aws, t, 1, t->id, "destroying"));
+            PLUMB_TRY(do_create(aws, t));
+        }
+        break;
+    case STEP_DELETE:
+        PLUMB_TRY(t->driver->remove(aws, t->id, t->remove_flags));
+        PLUMB_TRY(wait_for(aws, t, 1, t->id, "destroying"));
+        goto done;
+    }
+    if (!t->observed) {
+        error = plumb_error_set(PLUMB_ERROR, "the driver returned nothing");
+        goto done;
+    }
+    t->new_id = id_of(t->schema, t->observed);
+    if (!t->new_id) {
+        error = plumb_error_set(PLUMB_ERROR, "no identifier in what AWS returned");
+        goto done;
+    }
+    if (t->step != STEP_REPLACE || !t->create_before_destroy)
+        PLUMB_TRY(
+            wait_for(aws, t, 0, t->new_id,
+                     t->step == STEP_CREATE || t->step == STEP_REPLACE ? "creating" : "modifying"));
+    /* what AWS settled on, after the wait */
+    if (t->driver->wait_stable) {
+        PLUMB_TRY(t->driver->read(aws, t->new_id, &observed));
+        if (observed) {
+            json_decref(t->observed);
+            t->observed = observed;
+            observed = NULL;
+        }
+    }
+done:
+    json_decref(id);
+    json_decref(observed);
+    return error;
+}
+
+/* ---- the pool ------------------------------------------------------------------------------ */
+
+struct pool {
+    struct plumb_aws *aws;
+    pthread_mutex_t lock;
+    pthread_cond_t work, done;
+    struct task *todo, *finished;
+    int stopping;
+};
+
+static void push(struct task **q, struct task *t)
+{
+    t->next = NULL;
+    while (*q)
+        q = &(*q)->next;
+    *q = t;
+}
+
+static void *worker(void *arg)
+{
+    struct pool *p = arg;
+    struct task *t;
+    double start;
+
+    for (;;) {
+        pthread_mutex_lock(&p->lock);
+        while (!p->todo && !p->stopping)
+            pthread_cond_wait(&p->work, &p->lock);
+        if (!p->todo) {
+            pthread_mutex_unlock(&p->lock);
+            return NULL;
+        }
+        t = p->todo;
+        p->todo = t->next;
+        pthread_mutex_unlock(&p->lock);
+
+        start = now_s();
+        t->error = run_task(p->aws, t);
+        t->seconds = now_s() - start;
+        if (t->error < 0)
+            t->message = strdup(plumb_error_message());
+
+        pthread_mutex_lock(&p->lock);
+        push(&p->finished, t);
+        pthread_cond_signal(&p->done);
+        pthread_mutex_unlock(&p->lock);
+    }
+}
+
+/* ---- the scheduler ------------------------------------------------------------------------- */
+
+struct run {
+    struct plumb_aws *aws;
+    struct plumb_state *st;
+    const struct plumb_plan *plan;
+    const struct plumb_apply_options *opts;
+    struct plumb_apply_result *res;
+    json_t *records;
+    json_t *done_log; /* what finished, in order: for rollback */
+    json_t *restore;  /* address → the plain properties an update replaced (memory only) */
+    json_t *pending;  /* addresses with an unfinished create in an earlier run */
+    char *failure;
+    int failed_code;
+};
+
+static const struct plumb_resource_decl *decl_for(const struct plumb_model *m, const char *addr)
+{
+    long i = m ? plumb_model_find(m, addr) : -1;
+
+    return i >= 0 ? m->resources[i].decl : NULL;
+}
+
+/* Appends to this run's journal; `extra` (members to add, may be NULL) is stolen. */
+static void journal(struct run *r, const char *address, const char *action, const char *phase,
+                    json_t *extra)
+{
+    json_t *e = json_pack("{s:s, s:s, s:s, s:f}", "address", address, "action", action, "phase",
+                          phase, "time", now_s());
+    const char *k;
+    json_t *v;
+
+    json_object_foreach(extra, k, v) json_object_set(e, k, v);
+    if (plumb_state_journal_append(r->st, r->res->run_id, e, NULL) < 0)
+        plumb_log_warn("journal: %s", plumb_error_message());
+    json_decref(e);
+    json_decref(extra);
+}
+
+/* Desired properties of change `c`, with values that were unknown at plan time resolved. */
+static int final_props(struct run *r, const struct plumb_change *c, json_t **out)
+{
+    const struct plumb_model *m = NULL;
+    const struct plumb_schema_type *t = plumb_schema_find(c->type);
+    json_t *after = c->after;
+    long i;
+
+    *out = NULL;
+    if (plumb_value_has_unknown(after) && r->opts->resolve) {
+        if (r->opts->resolve(r->opts->resolve_ctx, r->records, &m) < 0)
+            return -1;
+        i = plumb_model_find(m, c->address);
+        if (i < 0)
+            return plumb_error_set(PLUMB_ERROR, "%s is no longer in the configuration", c->address);
+        after = m->resources[i].properties;
+        *out = plumb_schema_normalize(t, after);
+        plumb_schema_add_plumb_tags(t, *out, r->opts->project, r->opts->env, c->address);
+    } else {
+        *out = json_incref(after);
+    }
+    if (plumb_value_has_unknown(*out)) {
+        json_t *x = *out;
+        *out = NULL;
+        json_decref(x);
+        return plumb_error_set(PLUMB_ERROR,
+                               "%s: a value is still unknown after its dependencies were applied",
+                               c->address);
+    }
+    return 0;
+}
+
+static struct task *make_task(struct run *r, size_t node, int *err)
+{
+    const struct plumb_change *c = &r->plan->changes[node];
+    const struct plumb_schema_type *t = plumb_schema_find(c->type);
+    const struct plumb_resource_type *d = plumb_provider_find(c->type);
+    const json_t *rec = json_object_get(r->records, c->address);
+    struct task *task;
+    json_t *desired = NULL;
+    const struct plumb_resource_decl *decl = NULL;
+
+    *err = 0;
+    if (!t || !d) {
+        *err = plumb_error_set(PLUMB_ERROR, "%s: no driver for type '%s'", c->address, c->type);
+        return NULL;
+    }
+    task = calloc(1, sizeof(*task));
+    task->node = node;
+    task->address = c->address;
+    task->driver = d;
+    task->schema = t;
+    task->opts = r->opts;
+    task->create_before_destroy = c->create_before_destroy;
+    task->timeout = t->timeout_create;
+    if (r->opts->resolve) {
+        const struct plumb_model *m = NULL;
+        if (r->opts->resolve(r->opts->resolve_ctx, r->records, &m) == 0)
+            decl = decl_for(m, c->address);
+    }
+    if (decl) {
+        task->remove_flags = (decl->force_destroy ? PLUMB_REMOVE_FORCE : 0) |
+                             (decl->final_snapshot ? PLUMB_REMOVE_FINAL_SNAPSHOT : 0);
+        task->timeout = c->action == PLUMB_ACTION_UPDATE   ? decl->timeout_update
+                        : c->action == PLUMB_ACTION_DELETE ? decl->timeout_delete
+                                                           : decl->timeout_create;
+    } else {
+        /* deleted from the configuration: the flags it had when last applied */
+        task->remove_flags = (unsigned)json_integer_value(json_object_get(rec, "remove_flags"));
+        task->timeout = t->timeout_delete;
+    }
+    if (rec)
+        task->id = json_incref(json_object_get(rec, "id"));
+    switch (c->action) {
+    case PLUMB_ACTION_CREATE:
+        task->step = STEP_CREATE;
+        task->may_adopt = json_object_get(r->pending, c->address) != NULL;
+        break;
+    case PLUMB_ACTION_UPDATE:
+        task->step = STEP_UPDATE;
+        task->before = plumb_apply_plain(json_object_get(rec, "properties"));
+        break;
+    case PLUMB_ACTION_REPLACE:
+        task->step = STEP_REPLACE;
+        break;
+    case PLUMB_ACTION_DELETE:
+        task->step = STEP_DELETE;
+        return task;
+    default:
+        break;
+    }
+    if (c->action == PLUMB_ACTION_CREATE && c->gone) {
+        json_decref(task->id);
+        task->id = NULL;
+    }
+    if ((*err = final_props(r, c, &desired)) < 0) {
+        free(task);
+        return NULL;
+    }
+    task->props = plumb_apply_plain(desired);
+    /* the record keeps the declared values (secrets as fingerprints), not the plain ones */
+    json_object_set_new(task->props, "$plumb:declared", desired);
+    return task;
+}
+
+static const char *verb_done(enum step s)
+{
+    switch (s) {
+    case STEP_CREATE:
+        return "creation";
+    case STEP_UPDATE:
+        return "modifications";
+    case STEP_REPLACE:
+        return "replacement";
+    case STEP_RESTORE:
+        return "restore";
+    default:
+        return "destruction";
+    }
+}
+
+/* Commits a finished task to state before anything that depends on it starts. */
+static int commit(struct run *r, struct task *t)
+{
+    const struct plumb_change *c = &r->plan->changes[t->node];
+    json_t *declared = json_object_get(t->props, "$plumb:declared");
+    json_t *rec = NULL, *puts = NULL, *removes = NULL, *entry;
+    char now[21], el[32];
+    int error = 0;
+
+    json_t *old_props =
+        json_incref(json_object_get(json_object_get(r->records, t->address), "properties"));
+
+    plumb_time_iso8601(now, plumb_clock_now());
+    human(el, sizeof(el), t->seconds);
+    if (t->step == STEP_UPDATE && t->before)
+        json_object_set(r->restore, t->address, t->before);
+    if (t->step == STEP_DELETE) {
+        removes = json_pack("[s]", t->address);
+        PLUMB_TRY(plumb_state_write(r->st, NULL, removes));
+        json_object_del(r->records, t->address);
+        r->res->deleted++;
+    } else {
+        const json_t *old = json_object_get(r->records, t->address);
+        rec = json_pack("{s:s, s:O, s:o, s:o, s:O, s:s, s:s, s:I}", "type", c->type, "id",
+                        t->new_id, "properties", plumb_state_protect(r->st, declared), "observed",
+                        plumb_state_protect(r->st, t->observed), "dependencies",
+                        c->depends_on ? c->depends_on : json_array(), "updated_at", now,
+                        "refreshed_at", now, "remove_flags", (json_int_t)t->remove_flags);
+        json_object_set_new(rec, "created_at",
+                            json_string(old && t->step == STEP_UPDATE
+                                            ? json_string_value(json_object_get(old, "created_at"))
+                                            : now));
+        puts = json_object();
+        json_object_set(puts, t->address, rec);
+        PLUMB_TRY(plumb_state_write(r->st, puts, NULL));
+        json_object_set(r->records, t->address, rec);
+        if (t->step == STEP_CREATE)
+            r->res->created++;
+        else if (t->step == STEP_UPDATE)
+            r->res->updated++;
+        else if (t->step == STEP_REPLACE)
+            r->res->replaced++;
+    }
+    entry = json_pack("{s:s, s:s, s:O?, s:O?, s:b}", "address", t->address, "step",
+                      plumb_action_name(c->action), "id", t->new_id, "old_id", t->id, "adopted",
+                      t->adopted);
+    /* what rollback needs to restore an update: the last applied values, secrets as
+     * fingerprints (a secret cannot be restored from a journal, and must not be in one) */
+    if (t->step == STEP_UPDATE && old_props)
+        json_object_set(entry, "restore", old_props);
+    json_array_append(r->done_log, entry);
+    journal(r, t->address, plumb_action_name(c->action), "done", entry);
+    if (!r->opts->quiet)
+        plumb_log_info("%s: %s complete after %s%s", t->address, verb_done(t->step), el,
+                       t->adopted ? " (adopted what an interrupted run had created)" : "");
+done:
+    json_decref(old_props);
+    json_decref(rec);
+    json_decref(puts);
+    json_decref(removes);
+    return error;
+}
+
+static void free_task(struct task *t)
+{
+    json_decref(t->props);
+    json_decref(t->before);
+    json_decref(t->id);
+    json_decref(t->observed);
+    json_decref(t->new_id);
+    free(t->message);
+    free(t);
+}
+
+/* Runs the nodes of `plan` marked in `phase_nodes` through the pool; returns 0 or -1 when
+ * something failed (r->failure set). */
+static int run_phase(struct run *r, struct pool *p, const unsigned char *in_phase, int deletes)
+{
+    const struct plumb_plan *plan = r->plan;
+    struct plumb_graph *g = NULL;
+    struct plumb_sched *s = NULL;
+    json_t *index = json_object();
+    size_t i, k, running = 0;
+    long n;
+    int error = 0, stop = 0;
+
+    PLUMB_TRY(plumb_graph_new(&g, plan->nchanges));
+    for (i = 0; i < plan->nchanges; i++) {
+        plumb_graph_set_name(g, i, plan->changes[i].address);
+        json_object_set_new(index, plan->changes[i].address, json_integer((json_int_t)i));
+    }
+    for (i = 0; i < plan->nchanges; i++) {
+        const json_t *deps = plan->changes[i].depends_on, *d;
+        if (!in_phase[i])
+            continue;
+        json_array_foreach(deps, k, d)
+        {
+            const json_t *j = json_object_get(index, json_string_value(d));
+            size_t other;
+            if (!j)
+                continue;
+            other = (size_t)json_integer_value(j);
+            if (!in_phase[other])
+                continue;
+            /* creates: after what they depend on; deletes: before what they depended on */
+            if (deletes)
+                PLUMB_TRY(plumb_graph_add_edge(g, other, i));
+            else
+                PLUMB_TRY(plumb_graph_add_edge(g, i, other));
+        }
+    }
+    PLUMB_TRY(plumb_sched_new(&s, g, in_phase));
+
+    for (;;) {
+        while (!stop && !interrupted && (n = plumb_sched_next(s)) >= 0) {
+            int err = 0;
+            struct task *t = make_task(r, (size_t)n, &err);
+            if (!t) {
+                r->failure = strdup(plumb_error_message());
+                r->failed_code = err;
+                plumb_sched_fail(s, (size_t)n);
+                r->res->failed++;
+                stop = 1;
+                break;
+            }
+            journal(r, t->address, plumb_action_name(plan->changes[n].action), "intent",
+                    t->id ? json_pack("{s:O}", "id", t->id) : NULL);
+            if (!r->opts->quiet)
+                plumb_log_info("%s: %s...", t->address,
+                               t->step == STEP_CREATE    ? "creating"
+                               : t->step == STEP_UPDATE  ? "modifying"
+                               : t->step == STEP_REPLACE ? "replacing"
+                                                         : "destroying");
+            pthread_mutex_lock(&p->lock);
+            push(&p->todo, t);
+            pthread_cond_signal(&p->work);
+            pthread_mutex_unlock(&p->lock);
+            running++;
+        }
+        if (interrupted && !r->res->interrupted) {
+            r->res->interrupted = 1;
+            stop = 1;
+            if (!r->failure) {
+                r->failure = strdup("interrupted: no new action started; running ones finished");
+                r->failed_code = PLUMB_ERROR;
+            }
+        }
+        if (!running)
+            break;
+        pthread_mutex_lock(&p->lock);
+        while (!p->finished)
+            pthread_cond_wait(&p->done, &p->lock);
+        {
+            struct task *t = p->finished;
+            p->finished = t->next;
+            pthread_mutex_unlock(&p->lock);
+            running--;
+            if (t->error == 0 && commit(r, t) < 0) {
+                t->error = -1;
+                t->message = strdup(plumb_error_message());
+            }
+            if (t->error < 0) {
+                journal(r, t->address, plumb_action_name(plan->changes[t->node].action), "failed",
+                        json_pack("{s:s}", "error", t->message ? t->message : ""));
+                if (!r->failure) {
+                    struct plumb_buf b = PLUMB_BUF_INIT;
+                    plumb_buf_printf(&b, "%s: %s", t->address, t->message ? t->message : "failed");
+                    r->failure = plumb_buf_detach(&b);
+                    r->failed_code = t->error;
+                }
+                plumb_sched_fail(s, t->node);
+                r->res->failed++;
+                stop = 1;
+            } else {
+                plumb_sched_done(s, t->node);
+            }
+            free_task(t);
+        }
+    }
+    for (i = 0; i < plan->nchanges; i++)
+        if (in_phase[i] && plumb_sched_skipped(s, i))
+            r->res->skipped++;
+    if (r->failure)
+        error = -1;
+done:
+    json_decref(index);
+    plumb_sched_free(s);
+    plumb_graph_free(g);
+    return error;
+}
+
+/* ---- rollback ------------------------------------------------------------------------------ */
+
+/* Undoes `done` (journal "done" entries, in the order they finished) in reverse: deletes what
+ * was created, restores what was updated. `plain` may hold the plain properties an update
+ * replaced (in-run rollback); otherwise the journal's values are used, secrets excepted. */
+static int undo(struct plumb_aws *aws, struct plumb_state *st, json_t *records, const json_t *done,
+                const json_t *plain, const struct plumb_apply_options *opts,
+                struct plumb_apply_result *res)
+{
+    size_t i = json_array_size(done);
+    int error = 0, rc;
+
+    while (i-- > 0) {
+        const json_t *e = json_array_get(done, i);
+        const char *addr = json_string_value(json_object_get(e, "address"));
+        const char *step = json_string_value(json_object_get(e, "step"));
+        const json_t *rec = json_object_get(records, addr);
+        const char *type = json_string_value(json_object_get(rec, "type"));
+        const struct plumb_resource_type *d = type ? plumb_provider_find(type) : NULL;
+        const json_t *id = json_object_get(e, "id");
+        json_t *observed = NULL;
+
+        if (!addr || !step)
+            continue;
+        if (strcmp(step, "delete") == 0) {
+            plumb_log_warn("rollback: %s was destroyed and cannot be brought back", addr);
+            continue;
+        }
+        if (!d || !rec) {
+            plumb_log_warn("rollback: %s is no longer in state; nothing to undo", addr);
+            continue;
+        }
+        if (strcmp(step, "create") == 0 || strcmp(step, "replace") == 0) {
+            if (json_is_true(json_object_get(e, "adopted")) && strcmp(step, "create") == 0) {
+                /* made by an earlier, interrupted run: still this apply's to undo */
+            }
+            if (!opts->quiet)
+                plumb_log_info("rollback: destroying %s...", addr);
+            rc = d->remove(aws, id,
+                           (unsigned)json_integer_value(json_object_get(rec, "remove_flags")));
+            if (rc == 0 && d->wait_deleted) {
+                struct plumb_progress p = {NULL, NULL, 1800, opts->poll_ms};
+                rc = d->wait_deleted(aws, id, &p);
+            }
+            if (rc < 0) {
+                plumb_log_warn("rollback: %s could not be destroyed: %s", addr,
+                               plumb_error_message());
+                error = rc;
+                continue;
+            }
+            plumb_state_remove(st, addr);
+            json_object_del(records, addr);
+            res->rolled_back++;
+            if (strcmp(step, "replace") == 0)
+                plumb_log_warn("rollback: %s was replaced; the old one is gone, the new one "
+                               "destroyed: the next apply creates it again",
+                               addr);
+        } else if (strcmp(step, "update") == 0) {
+            const json_t *target = json_object_get(plain, addr);
+            json_t *to = target ? json_incref((json_t *)target)
+                                : plumb_apply_plain(json_object_get(e, "restore"));
+            json_t *from = plumb_apply_plain(json_object_get(rec, "properties"));
+            const char *k;
+            json_t *v;
+            /* a secret's old value is not kept anywhere: leave secrets as they are now */
+            json_object_foreach(json_object_get(e, "restore"), k, v)
+            {
+                if (json_object_get(v, PLUMB_STATE_FINGERPRINT_KEY) && !target)
+                    json_object_set(to, k, json_object_get(from, k));
+            }
+            if (!opts->quiet)
+                plumb_log_info("rollback: restoring %s...", addr);
+            rc = d->update(aws, json_object_get(rec, "id"), from, to, &observed);
+            if (rc < 0) {
+                plumb_log_warn("rollback: %s could not be restored: %s", addr,
+                               plumb_error_message());
+                error = rc;
+            } else {
+                json_t *copy = json_deep_copy(rec);
+                json_object_set(copy, "properties", json_object_get(e, "restore"));
+                json_object_set_new(copy, "observed", plumb_state_protect(st, observed));
+                plumb_state_put(st, addr, copy);
+                json_object_set_new(records, addr, copy);
+                res->rolled_back++;
+            }
+            json_decref(observed);
+            json_decref(to);
+            json_decref(from);
+        }
+    }
+    return error;
+}
+
+static void record_run(struct plumb_state *st, const struct plumb_apply_result *res,
+                       const struct plumb_apply_options *opts, double started, const char *outcome,
+                       const char *failure, const struct plumb_plan *plan)
+{
+    char who[300], host[256] = "unknown";
+    const char *user = getenv("USER");
+    json_t *run;
+
+    gethostname(host, sizeof(host) - 1);
+    snprintf(who, sizeof(who), "%s@%s", user ? user : "unknown", host);
+    run =
+        json_pack("{s:s, s:f, s:f, s:s, s:s, s:{s:I, s:I, s:I, s:I, s:I, s:I, s:I}}", "kind",
+                  opts->kind ? opts->kind : "apply", "started", started, "finished", now_s(),
+                  "outcome", outcome, "who", who, "summary", "created", (json_int_t)res->created,
+                  "updated", (json_int_t)res->updated, "replaced", (json_int_t)res->replaced,
+                  "deleted", (json_int_t)res->deleted, "failed", (json_int_t)res->failed, "skipped",
+                  (json_int_t)res->skipped, "rolled_back", (json_int_t)res->rolled_back);
+    if (failure)
+        json_object_set_new(run, "error", json_string(failure));
+    if (plan)
+        json_object_set_new(run, "plan",
+                            json_pack("{s:I, s:I, s:I}", "add", (json_int_t)plan->add, "change",
+                                      (json_int_t)plan->change, "destroy",
+                                      (json_int_t)plan->destroy));
+    if (plumb_state_run_put(st, res->run_id, run) < 0)
+        plumb_log_warn("recording the run: %s", plumb_error_message());
+    json_decref(run);
+}
+
+/* Addresses whose create began in an earlier run and never finished: what it made may exist
+ * (a crash between the create call and its commit) and is adopted rather than made twice. */
+static json_t *pending_creates(struct plumb_state *st)
+{
+    json_t *runs = NULL, *pending = json_object(), *run, *j = NULL, *e;
+    size_t i, k;
+
+    if (plumb_state_runs(st, &runs) < 0)
+        return pending;
+    json_array_foreach(runs, i, run)
+    {
+        const char *id = json_string_value(json_object_get(run, "id"));
+        if (plumb_state_journal(st, id, &j) < 0)
+            continue;
+        json_array_foreach(j, k, e)
+        {
+            const char *addr = json_string_value(json_object_get(e, "address"));
+            const char *phase = json_string_value(json_object_get(e, "phase"));
+            const char *action = json_string_value(json_object_get(e, "action"));
+            if (!addr || !phase || !action)
+                continue;
+            if (strcmp(phase, "intent") == 0 &&
+                (strcmp(action, "create") == 0 || strcmp(action, "replace") == 0))
+                json_object_set_new(pending, addr, json_true());
+            else if (strcmp(phase, "done") == 0)
+                json_object_del(pending, addr);
+        }
+        json_decref(j);
+        j = NULL;
+    }
+    json_decref(runs);
+    return pending;
+}
+
+int plumb_apply_run(struct plumb_apply_result *out, struct plumb_aws *aws, struct plumb_state *st,
+                    const struct plumb_plan *plan, const struct plumb_apply_options *opts)
+{
+    struct run r;
+    struct pool p;
+    pthread_t *threads = NULL;
+    unsigned char *phase = NULL;
+    size_t i, nthreads = 0;
+    double started = now_s();
+    int error = 0, any_delete = 0;
+
+    memset(out, 0, sizeof(*out));
+    memset(&r, 0, sizeof(r));
+    memset(&p, 0, sizeof(p));
+    plumb_state_new_run_id(out->run_id);
+    r.aws = aws;
+    r.st = st;
+    r.plan = plan;
+    r.opts = opts;
+    r.res = out;
+    r.done_log = json_array();
+    r.restore = json_object();
+    r.pending = pending_creates(st);
+    PLUMB_TRY(plumb_state_all(st, &r.records));
+    record_run(st, out, opts, started, "running", NULL, plan);
+
+    p.aws = aws;
+    pthread_mutex_init(&p.lock, NULL);
+    pthread_cond_init(&p.work, NULL);
+    pthread_cond_init(&p.done, NULL);
+    nthreads = (size_t)(opts->parallelism < 1 ? 1 : opts->parallelism);
+    threads = calloc(nthreads, sizeof(*threads));
+    phase = calloc(plan->nchanges ? plan->nchanges : 1, 1);
+    PLUMB_ALLOC_CHECK(threads && phase);
+    for (i = 0; i < nthreads; i++)
+        if (pthread_create(&threads[i], NULL, worker, &p) != 0) {
+            nthreads = i;
+            break;
+        }
+    if (!nthreads) {
+        error = plumb_error_set(PLUMB_ERROR, "unable to start worker threads");
+        goto done;
+    }
+
+    /* Creates, updates and replaces in dependency order; then deletes, dependents first. */
+    for (i = 0; i < plan->nchanges; i++) {
+        enum plumb_action a = plan->changes[i].action;
+        phase[i] =
+            a == PLUMB_ACTION_CREATE || a == PLUMB_ACTION_UPDATE || a == PLUMB_ACTION_REPLACE;
+        any_delete |= a == PLUMB_ACTION_DELETE;
+    }
+    error = run_phase(&r, &p, phase, 0);
+    if (error == 0 && any_delete) {
+        for (i = 0; i < plan->nchanges; i++)
+            phase[i] = plan->changes[i].action == PLUMB_ACTION_DELETE;
+        error = run_phase(&r, &p, phase, 1);
+    }
+
+done:
+    pthread_mutex_lock(&p.lock);
+    p.stopping = 1;
+    pthread_cond_broadcast(&p.work);
+    pthread_mutex_unlock(&p.lock);
+    for (i = 0; i < nthreads; i++)
+        pthread_join(threads[i], NULL);
+
+    if (r.failure) {
+        char *failure = strdup(r.failure);
+        int code = r.failed_code < 0 ? r.failed_code : PLUMB_ERROR;
+        if (!opts->no_rollback && !out->interrupted && json_array_size(r.done_log)) {
+            plumb_log_warn("%s", r.failure);
+            plumb_log_warn("rolling back what this run did...");
+            undo(aws, st, r.records, r.done_log, r.restore, opts, out);
+        }
+        record_run(st, out, opts, started,
+                   out->interrupted                                    ? "interrupted"
+                   : opts->no_rollback || !json_array_size(r.done_log) ? "failed"
+                                                                       : "rolled back",
+                   failure, plan);
+        error = plumb_error_set(code, "%s", failure);
+        free(failure);
+    } else if (error == 0) {
+        record_run(st, out, opts, started, "success", NULL, plan);
+    }
+    pthread_mutex_destroy(&p.lock);
+    pthread_cond_destroy(&p.work);
+    pthread_cond_destroy(&p.done);
+    free(threads);
+    free(phase);
+    free(r.failure);
+    json_decref(r.done_log);
+    json_decref(r.restore);
+    json_decref(r.pending);
+    json_decref(r.records);
+    return error;
+}
+
+int plumb_apply_rollback_run(struct plumb_apply_result *out, struct plumb_aws *aws,
+                             struct plumb_state *st, const char *run_id,
+                             const struct plumb_apply_options *opts)
+{
+    json_t *journal = NULL, *done = json_array(), *records = NULL, *e;
+    double started = now_s();
+    size_t i;
+    int error = 0;
+
+    memset(out, 0, sizeof(*out));
+    PLUMB_TRY(plumb_state_journal(st, run_id, &journal));
+    if (!json_array_size(journal)) {
+        error = plumb_error_set(PLUMB_ENOTFOUND,
+                                "no journal for run '%s' ('plumb runs' lists "
+                                "them)",
+                                run_id);
+        goto done;
+    }
+    json_array_foreach(journal, i, e)
+    {
+        const char *phase = json_string_value(json_object_get(e, "phase"));
+        if (phase && strcmp(phase, "done") == 0)
+            json_array_append(done, e);
+    }
+    PLUMB_TRY(plumb_state_all(st, &records));
+    plumb_state_new_run_id(out->run_id);
+    error = undo(aws, st, records, done, NULL, opts, out);
+    {
+        struct plumb_apply_options o = *opts;
+        char what[80];
+        snprintf(what, sizeof(what), "rollback of %s", run_id);
+        o.kind = what;
+        record_run(st, out, &o, started, error < 0 ? "failed" : "success",
+                   error < 0 ? plumb_error_message() : NULL, NULL);
+    }
+done:
+    json_decref(journal);
+    json_decref(done);
+    json_decref(records);
+    return error;
+}

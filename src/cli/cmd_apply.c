@@ -1,0 +1,400 @@
+/*
+ * plumb apply / destroy / rollback / runs: changing AWS. apply plans (or takes a saved
+ * plan), asks, executes in parallel, runs the post-apply checks, and rolls back on failure.
+ */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "apply/apply.h"
+#include "cli/session.h"
+#include "config/value.h"
+#include "plan/plan.h"
+#include "schema/schema.h"
+#include "util/error.h"
+#include "util/log.h"
+
+static void on_sigint(int sig)
+{
+    (void)sig;
+    plumb_apply_interrupt();
+}
+
+/* The executor asks for the configuration resolved against the newest state; resolve once per
+ * state change, not once per resource. */
+struct resolver_ctx {
+    struct plumb_session *s;
+    long serial;
+};
+
+static int resolve_again(void *ctx, const json_t *records, const struct plumb_model **model)
+{
+    struct resolver_ctx *r = ctx;
+
+    if (r->s->model && r->serial == plumb_state_serial(r->s->state)) {
+        *model = r->s->model;
+        return 0;
+    }
+    json_decref(r->s->records);
+    r->s->records = json_deep_copy(records);
+    if (plumb_session_resolve(r->s, PLUMB_SESSION_SECRETS) < 0)
+        return plumb_error_set(PLUMB_EINVALID, "the configuration no longer resolves");
+    r->serial = plumb_state_serial(r->s->state);
+    *model = r->s->model;
+    return 0;
+}
+
+static int confirm(struct plumb_cli *cli, const char *what)
+{
+    char line[64];
+
+    if (plumb_cli_flag(cli, "--auto-approve"))
+        return 1;
+    if (!isatty(STDIN_FILENO)) {
+        fprintf(stderr, "plumb: %s needs --auto-approve when not run from a terminal\n", what);
+        return 0;
+    }
+    printf("\nDo you want to perform these actions? Only 'yes' will be accepted: ");
+    fflush(stdout);
+    if (!fgets(line, sizeof(line), stdin) || strcmp(line, "yes\n") != 0) {
+        fprintf(stderr, "plumb: %s cancelled\n", what);
+        return 0;
+    }
+    return 1;
+}
+
+/* prevent_destroy, and stateful resources in a protected environment, need --allow-destroy. */
+static int refuse_destruction(struct plumb_session *s, const struct plumb_plan *plan)
+{
+    int refused = 0;
+    size_t i;
+
+    if (plumb_cli_flag(s->cli, "--allow-destroy"))
+        return 0;
+    for (i = 0; i < plan->nchanges; i++) {
+        const struct plumb_change *c = &plan->changes[i];
+        const struct plumb_schema_type *t = plumb_schema_find(c->type);
+        long idx = s->model ? plumb_model_find(s->model, c->address) : -1;
+        int prevent = idx >= 0 && s->model->resources[idx].decl->prevent_destroy;
+        int protect = s->model && s->model->env->protect && t && t->stateful;
+        if (c->action != PLUMB_ACTION_DELETE && c->action != PLUMB_ACTION_REPLACE)
+            continue;
+        if (prevent || protect) {
+            fprintf(stderr,
+                    "plumb: %s would be %s, but %s; run with --allow-destroy if you mean it\n",
+                    c->address, c->action == PLUMB_ACTION_DELETE ? "destroyed" : "replaced",
+                    prevent ? "it has lifecycle.prevent_destroy"
+                            : "it holds data and the environment is protected");
+            refused = 1;
+        }
+    }
+    return refused;
+}
+
+static json_t *load_plan_file(const char *path)
+{
+    json_error_t jerr;
+    json_t *doc = json_load_file(path, 0, &jerr);
+
+    if (!doc)
+        plumb_error_set(PLUMB_EINVALID, "%s:%d:%d: not a plumb plan: %s", path, jerr.line,
+                        jerr.column, jerr.text);
+    else if (!json_is_string(json_object_get(doc, "format_version")) ||
+             strcmp(json_string_value(json_object_get(doc, "format_version")),
+                    PLUMB_PLAN_FORMAT_VERSION) != 0) {
+        plumb_error_set(PLUMB_EINVALID, "%s: plan format %s is not one this plumb reads (%s)", path,
+                        json_string_value(json_object_get(doc, "format_version")),
+                        PLUMB_PLAN_FORMAT_VERSION);
+        json_decref(doc);
+        doc = NULL;
+    }
+    return doc;
+}
+
+/* A saved plan applies only to the state and configuration it was made from. */
+static int check_saved_plan(const json_t *saved, const struct plumb_plan *now, const char *path)
+{
+    const json_t *st = json_object_get(saved, "state"),
+                 *changes = json_object_get(saved, "changes");
+    const char *lineage = json_string_value(json_object_get(st, "lineage"));
+    size_t i, k = 0;
+
+    if ((lineage || now->lineage) &&
+        (!lineage || !now->lineage || strcmp(lineage, now->lineage) != 0))
+        return plumb_error_set(
+            PLUMB_ECONFLICT, "%s was made for another state (lineage %s, now %s): plan again", path,
+            lineage ? lineage : "none", now->lineage ? now->lineage : "none");
+    if (json_integer_value(json_object_get(st, "serial")) != now->serial)
+        return plumb_error_set(PLUMB_ECONFLICT,
+                               "%s is stale: state changed since it was made (serial %lld, now "
+                               "%ld): plan again",
+                               path, (long long)json_integer_value(json_object_get(st, "serial")),
+                               now->serial);
+    if (!json_is_string(json_object_get(saved, "config_hash")) ||
+        strcmp(json_string_value(json_object_get(saved, "config_hash")), now->config_hash) != 0)
+        return plumb_error_set(PLUMB_ECONFLICT,
+                               "%s is stale: the configuration, a variable or a secret changed "
+                               "since it was made: plan again",
+                               path);
+    for (i = 0; i < now->nchanges; i++) {
+        const json_t *c = json_array_get(changes, k);
+        if (now->changes[i].action == PLUMB_ACTION_NOOP)
+            continue;
+        while (c && strcmp(json_string_value(json_object_get(c, "action")), "no-op") == 0)
+            c = json_array_get(changes, ++k);
+        if (!c ||
+            strcmp(json_string_value(json_object_get(c, "address")), now->changes[i].address) ||
+            strcmp(json_string_value(json_object_get(c, "action")),
+                   plumb_action_name(now->changes[i].action)))
+            return plumb_error_set(PLUMB_ECONFLICT,
+                                   "%s no longer matches what apply would do: "
+                                   "plan again",
+                                   path);
+        k++;
+    }
+    return 0;
+}
+
+static void print_outputs(const struct plumb_model *m)
+{
+    const char *k;
+    json_t *v;
+
+    if (!m || !json_object_size(m->outputs))
+        return;
+    printf("\nOutputs:\n\n");
+    json_object_foreach(m->outputs, k, v)
+    {
+        if (plumb_value_has_sensitive(v)) {
+            printf("%s = (sensitive)\n", k);
+        } else if (plumb_value_has_unknown(v)) {
+            printf("%s = (known after apply)\n", k);
+        } else {
+            char *t = json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT);
+            printf("%s = %s\n", k, t ? t : "");
+            free(t);
+        }
+    }
+}
+
+static int execute(struct plumb_session *s, struct plumb_plan *plan, const char *kind)
+{
+    struct plumb_apply_options o;
+    struct plumb_apply_result res, rb;
+    struct resolver_ctx rc = {s, -1};
+    int error;
+
+    memset(&o, 0, sizeof(o));
+    o.parallelism = plumb_cli_parallelism(s->cli);
+    o.no_rollback = plumb_cli_flag(s->cli, "--no-rollback");
+    o.quiet = plumb_log_get_level() < PLUMB_LOG_INFO;
+    o.project = s->project->name;
+    o.env = s->env;
+    o.kind = kind;
+    o.resolve = resolve_again;
+    o.resolve_ctx = &rc;
+    signal(SIGINT, on_sigint);
+    error = plumb_apply_run(&res, s->aws, s->state, plan, &o);
+    if (error < 0) {
+        plumb_cli_error(s->cli, NULL);
+        if (res.rolled_back)
+            fprintf(stderr, "plumb: rolled back %zu change%s of run %s\n", res.rolled_back,
+                    res.rolled_back == 1 ? "" : "s", res.run_id);
+        return PLUMB_EXIT_ERROR;
+    }
+    if (strcmp(kind, "apply") == 0) {
+        /* the checks see the configuration with everything just created */
+        plumb_session_reload(s);
+        if (plumb_session_resolve(s, PLUMB_SESSION_SECRETS) == 0 &&
+            plumb_apply_checks(s->model, s->records, o.quiet) < 0) {
+            plumb_cli_error(s->cli, NULL);
+            if (!o.no_rollback) {
+                plumb_log_warn("rolling back run %s...", res.run_id);
+                plumb_apply_rollback_run(&rb, s->aws, s->state, res.run_id, &o);
+                fprintf(stderr, "plumb: rolled back %zu change%s of run %s\n", rb.rolled_back,
+                        rb.rolled_back == 1 ? "" : "s", res.run_id);
+            }
+            return PLUMB_EXIT_ERROR;
+        }
+    }
+    printf("\n%s complete! Resources: %zu added, %zu changed, %zu destroyed.\n",
+           strcmp(kind, "apply") == 0 ? "Apply" : "Destroy", res.created + res.replaced,
+           res.updated, res.deleted + res.replaced);
+    if (strcmp(kind, "apply") == 0)
+        print_outputs(s->model);
+    return PLUMB_EXIT_OK;
+}
+
+static int run(struct plumb_cli *cli, int destroy)
+{
+    struct plumb_session s;
+    struct plumb_plan *plan = NULL;
+    struct plumb_plan_input in;
+    struct plumb_buf text = PLUMB_BUF_INIT;
+    const char *plan_file = cli->noperands ? cli->operands[0] : NULL;
+    json_t *targets = json_array(), *saved = NULL;
+    int code = PLUMB_EXIT_ERROR, gone = 0;
+    size_t i;
+
+    for (i = 0; i < cli->opts.n; i++)
+        if (strcmp(cli->opts.v[i].name, "--target") == 0)
+            json_array_append_new(targets, json_string(cli->opts.v[i].value));
+    if (plan_file && !(saved = load_plan_file(plan_file))) {
+        plumb_cli_error(cli, NULL);
+        json_decref(targets);
+        return PLUMB_EXIT_ERROR;
+    }
+    if (plumb_session_open(&s, cli,
+                           PLUMB_SESSION_AWS | PLUMB_SESSION_LOCK |
+                               (destroy ? 0 : PLUMB_SESSION_SECRETS)) != PLUMB_EXIT_OK)
+        goto done;
+    if (!saved && plumb_session_refresh(&s, &gone) < 0) {
+        plumb_cli_error(cli, NULL);
+        goto done;
+    }
+    /* destroy needs no valid configuration: it only reads it for lifecycle flags */
+    if (plumb_session_resolve(&s, destroy ? 0 : PLUMB_SESSION_SECRETS) < 0 && !destroy)
+        goto done;
+    memset(&in, 0, sizeof(in));
+    in.model = s.model;
+    in.state = s.state;
+    in.records = s.records;
+    in.targets = targets;
+    in.destroy = destroy;
+    if (!s.model) {
+        fprintf(stderr, "plumb: the configuration must resolve to destroy (for its lifecycle "
+                        "settings)\n");
+        goto done;
+    }
+    if (plumb_plan_build(&plan, &in) < 0) {
+        plumb_cli_error(cli, NULL);
+        goto done;
+    }
+    if (saved && check_saved_plan(saved, plan, plan_file) < 0) {
+        plumb_cli_error(cli, NULL);
+        goto done;
+    }
+    plumb_plan_render(&text, plan, cli->color);
+    fwrite(text.ptr, 1, text.len, stdout);
+    if (!plan->add && !plan->change && !plan->destroy) {
+        code = PLUMB_EXIT_OK;
+        goto done;
+    }
+    if (refuse_destruction(&s, plan))
+        goto done;
+    fflush(stdout); /* the plan before the progress lines on stderr */
+    if (!saved && !confirm(cli, destroy ? "destroy" : "apply"))
+        goto done;
+    code = execute(&s, plan, destroy ? "destroy" : "apply");
+done:
+    json_decref(targets);
+    json_decref(saved);
+    plumb_buf_release(&text);
+    plumb_plan_free(plan);
+    plumb_session_close(&s);
+    return code;
+}
+
+int plumb_cmd_apply(struct plumb_cli *cli)
+{
+    return run(cli, 0);
+}
+
+int plumb_cmd_destroy(struct plumb_cli *cli)
+{
+    return run(cli, 1);
+}
+
+int plumb_cmd_rollback(struct plumb_cli *cli)
+{
+    struct plumb_session s;
+    struct plumb_apply_options o;
+    struct plumb_apply_result res;
+    const char *run_id = plumb_cli_opt(cli, "--run");
+    json_t *runs = NULL, *r;
+    int code = PLUMB_EXIT_ERROR;
+    size_t i;
+
+    if (plumb_session_open(&s, cli, PLUMB_SESSION_AWS | PLUMB_SESSION_LOCK) != PLUMB_EXIT_OK)
+        goto done;
+    if (!run_id) {
+        /* the newest apply that changed something */
+        if (plumb_state_runs(s.state, &runs) < 0)
+            goto done;
+        for (i = json_array_size(runs); i-- > 0 && !run_id;) {
+            r = json_array_get(runs, i);
+            if (strcmp(json_string_value(json_object_get(r, "kind"))
+                           ? json_string_value(json_object_get(r, "kind"))
+                           : "",
+                       "apply") == 0)
+                run_id = json_string_value(json_object_get(r, "id"));
+        }
+        if (!run_id) {
+            fprintf(stderr, "plumb: no apply run to roll back in environment '%s'\n", s.env);
+            goto done;
+        }
+    }
+    memset(&o, 0, sizeof(o));
+    o.quiet = plumb_log_get_level() < PLUMB_LOG_INFO;
+    o.project = s.project->name;
+    o.env = s.env;
+    if (plumb_apply_rollback_run(&res, s.aws, s.state, run_id, &o) < 0) {
+        plumb_cli_error(cli, "rollback");
+        goto done;
+    }
+    printf("Rolled back run %s: %zu change%s undone.\n", run_id, res.rolled_back,
+           res.rolled_back == 1 ? "" : "s");
+    code = PLUMB_EXIT_OK;
+done:
+    json_decref(runs);
+    plumb_session_close(&s);
+    return code;
+}
+
+int plumb_cmd_runs(struct plumb_cli *cli)
+{
+    struct plumb_session s;
+    json_t *runs = NULL, *r;
+    int code = PLUMB_EXIT_ERROR;
+    size_t i;
+
+    if (plumb_session_open(&s, cli, 0) != PLUMB_EXIT_OK)
+        goto done;
+    if (plumb_state_runs(s.state, &runs) < 0) {
+        plumb_cli_error(cli, NULL);
+        goto done;
+    }
+    if (plumb_cli_flag(cli, "--json")) {
+        json_t *doc = json_pack("{s:s, s:O}", "format_version", "1", "runs", runs);
+        char *t = json_dumps(doc, JSON_INDENT(2) | JSON_SORT_KEYS);
+        printf("%s\n", t ? t : "");
+        free(t);
+        json_decref(doc);
+    } else {
+        json_array_foreach(runs, i, r)
+        {
+            const json_t *sum = json_object_get(r, "summary");
+            printf("%-22s %-10s %-12s +%lld ~%lld -%lld  %s%s%s\n",
+                   json_string_value(json_object_get(r, "id")),
+                   json_string_value(json_object_get(r, "kind")),
+                   json_string_value(json_object_get(r, "outcome")),
+                   (long long)json_integer_value(json_object_get(sum, "created")),
+                   (long long)json_integer_value(json_object_get(sum, "updated")),
+                   (long long)json_integer_value(json_object_get(sum, "deleted")),
+                   json_string_value(json_object_get(r, "who"))
+                       ? json_string_value(json_object_get(r, "who"))
+                       : "",
+                   json_object_get(r, "error") ? "  " : "",
+                   json_string_value(json_object_get(r, "error"))
+                       ? json_string_value(json_object_get(r, "error"))
+                       : "");
+        }
+    }
+    code = PLUMB_EXIT_OK;
+done:
+    json_decref(runs);
+    plumb_session_close(&s);
+    return code;
+}
