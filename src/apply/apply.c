@@ -491,11 +491,12 @@ static int commit(struct run *r, struct task *t)
         r->res->deleted++;
     } else {
         const json_t *old = json_object_get(r->records, t->address);
-        rec = json_pack("{s:s, s:O, s:o, s:o, s:O, s:s, s:s, s:I}", "type", c->type, "id",
-                        t->new_id, "properties", plumb_state_protect(r->st, declared), "observed",
-                        plumb_state_protect(r->st, t->observed), "dependencies",
-                        c->depends_on ? c->depends_on : json_array(), "updated_at", now,
-                        "refreshed_at", now, "remove_flags", (json_int_t)t->remove_flags);
+        json_t *safe = plumb_state_protect(r->st, declared);
+        rec =
+            json_pack("{s:s, s:O, s:o, s:o, s:O, s:s, s:s, s:I}", "type", c->type, "id", t->new_id,
+                      "properties", safe, "observed", plumb_state_mask(r->st, t->observed, safe),
+                      "dependencies", c->depends_on ? c->depends_on : json_array(), "updated_at",
+                      now, "refreshed_at", now, "remove_flags", (json_int_t)t->remove_flags);
         json_object_set_new(rec, "created_at",
                             json_string(old && t->step == STEP_UPDATE
                                             ? json_string_value(json_object_get(old, "created_at"))

@@ -177,7 +177,9 @@ int plumb_session_refresh(struct plumb_session *s, int *gone)
         if (!o)
             continue;
         copy = json_deep_copy(rec);
-        json_object_set(copy, "observed", o);
+        /* secrets AWS echoes back are kept as fingerprints only */
+        json_object_set_new(copy, "observed",
+                            plumb_state_mask(s->state, o, json_object_get(rec, "properties")));
         json_object_set_new(copy, "refreshed_at", json_string(now));
         if (json_is_null(o)) {
             json_object_set_new(copy, "gone", json_true());

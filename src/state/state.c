@@ -702,3 +702,56 @@ json_t *plumb_state_protect(struct plumb_state *s, const json_t *value)
     }
     return json_deep_copy(value);
 }
+
+static void collect_fingerprints(const json_t *v, json_t *set)
+{
+    const char *k;
+    json_t *x;
+    size_t i;
+
+    if (json_is_object(v)) {
+        const json_t *fp = json_object_get(v, PLUMB_STATE_FINGERPRINT_KEY);
+        if (json_is_string(fp)) {
+            json_object_set_new(set, json_string_value(fp), json_true());
+            return;
+        }
+        json_object_foreach((json_t *)v, k, x) collect_fingerprints(x, set);
+    } else if (json_is_array(v)) {
+        json_array_foreach(v, i, x) collect_fingerprints(x, set);
+    }
+}
+
+static json_t *mask(struct plumb_state *s, const json_t *v, const json_t *set)
+{
+    const char *k;
+    json_t *out, *x;
+    char fp[80];
+    size_t i;
+
+    if (json_is_string(v)) {
+        if (plumb_state_fingerprint(s, v, fp) == 0 && json_object_get(set, fp))
+            return json_pack("{s:s}", PLUMB_STATE_FINGERPRINT_KEY, fp);
+        return json_deep_copy(v);
+    }
+    if (json_is_object(v)) {
+        out = json_object();
+        json_object_foreach((json_t *)v, k, x) json_object_set_new(out, k, mask(s, x, set));
+        return out;
+    }
+    if (json_is_array(v)) {
+        out = json_array();
+        json_array_foreach(v, i, x) json_array_append_new(out, mask(s, x, set));
+        return out;
+    }
+    return json_deep_copy(v);
+}
+
+json_t *plumb_state_mask(struct plumb_state *s, const json_t *observed, const json_t *stored)
+{
+    json_t *set = json_object(), *out;
+
+    collect_fingerprints(stored, set);
+    out = json_object_size(set) ? mask(s, observed, set) : json_deep_copy(observed);
+    json_decref(set);
+    return out;
+}

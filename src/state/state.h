@@ -83,4 +83,13 @@ int plumb_state_fingerprint(struct plumb_state *s, const json_t *value, char out
  */
 json_t *plumb_state_protect(struct plumb_state *s, const json_t *value);
 
+/*
+ * A copy of `observed` (what AWS returned) in which every string whose fingerprint is among
+ * the fingerprints in `stored` (a record's protected properties) is replaced by that
+ * fingerprint: a secret the user declared and AWS echoes back (a tag, an environment
+ * variable) never reaches state or output in clear, and compares equal by fingerprint. Needs
+ * no secret: it works from what state already holds.
+ */
+json_t *plumb_state_mask(struct plumb_state *s, const json_t *observed, const json_t *stored);
+
 #endif
