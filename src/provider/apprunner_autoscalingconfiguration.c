@@ -48,8 +48,8 @@ static char *generated_name(const json_t *props, size_t max)
         plumb_buf_putc(&b, 'p');
     keep = max - 9 - b.len;
     for (i = 0; address[i] && i < keep; i++)
-        plumb_buf_putc(&b, isalnum((unsigned char)address[i]) || address[i] == '_' ? address[i]
-                                                                                   : '-');
+        plumb_buf_putc(&b,
+                       isalnum((unsigned char)address[i]) || address[i] == '_' ? address[i] : '-');
     plumb_buf_printf(&b, "-%08lx", hash);
     name = plumb_buf_detach(&b);
 done:
@@ -262,8 +262,8 @@ static int asc_update(struct plumb_aws *aws, const json_t *id, const json_t *bef
     }
     PLUMB_TRY(asc_read(aws, id, observed));
     if (!*observed)
-        error = plumb_error_set(PLUMB_ENOTFOUND, "auto scaling configuration '%s' does not exist",
-                                arn);
+        error =
+            plumb_error_set(PLUMB_ENOTFOUND, "auto scaling configuration '%s' does not exist", arn);
 done:
     json_decref(in);
     json_decref(out);

@@ -26,15 +26,18 @@
 #include "util/buf.h"
 #include "util/error.h"
 
-#define NAME_MAX_LEN      40    /* ServiceName: [A-Za-z0-9][A-Za-z0-9-_]{3,39} */
-#define POLL_MS           10000 /* App Runner operations take minutes */
-#define SETTLE_POLL_MS    2000  /* waiting inside update/remove for another operation to end */
-#define SETTLE_TIMEOUT_S  1800
+#define NAME_MAX_LEN     40    /* ServiceName: [A-Za-z0-9][A-Za-z0-9-_]{3,39} */
+#define POLL_MS          10000 /* App Runner operations take minutes */
+#define SETTLE_POLL_MS   2000  /* waiting inside update/remove for another operation to end */
+#define SETTLE_TIMEOUT_S 1800
 
 /* Properties UpdateService changes, under the same names in the API. */
-static const char *const updatable[] = {"SourceConfiguration",        "InstanceConfiguration",
-                                        "HealthCheckConfiguration",   "NetworkConfiguration",
-                                        "ObservabilityConfiguration", "AutoScalingConfigurationArn",
+static const char *const updatable[] = {"SourceConfiguration",
+                                        "InstanceConfiguration",
+                                        "HealthCheckConfiguration",
+                                        "NetworkConfiguration",
+                                        "ObservabilityConfiguration",
+                                        "AutoScalingConfigurationArn",
                                         NULL};
 static const char *const create_only[] = {"ServiceName", "EncryptionConfiguration", NULL};
 
@@ -98,8 +101,8 @@ static char *generated_name(const json_t *props, size_t max)
         plumb_buf_putc(&b, 'p');
     keep = max - 9 - b.len;
     for (i = 0; address[i] && i < keep; i++)
-        plumb_buf_putc(&b, isalnum((unsigned char)address[i]) || address[i] == '_' ? address[i]
-                                                                                   : '-');
+        plumb_buf_putc(&b,
+                       isalnum((unsigned char)address[i]) || address[i] == '_' ? address[i] : '-');
     plumb_buf_printf(&b, "-%08lx", hash);
     name = plumb_buf_detach(&b);
 done:
@@ -221,8 +224,8 @@ static json_t *convert_instance(const json_t *cfg)
  * them. */
 static json_t *api_shape(const json_t *props)
 {
-    static const char *const same[] = {"HealthCheckConfiguration", "NetworkConfiguration",
-                                       "ObservabilityConfiguration", "EncryptionConfiguration",
+    static const char *const same[] = {"HealthCheckConfiguration",    "NetworkConfiguration",
+                                       "ObservabilityConfiguration",  "EncryptionConfiguration",
                                        "AutoScalingConfigurationArn", NULL};
     json_t *in = json_object(), *v;
     size_t i;
@@ -232,7 +235,7 @@ static json_t *api_shape(const json_t *props)
     if ((v = json_object_get(props, "SourceConfiguration")))
         json_object_set_new(in, "SourceConfiguration", convert_source(v, 1));
     if ((v = json_object_get(props, "InstanceConfiguration")))
-        json_object_set_new(in, "InstanceConfiguration", convert_instance(v));
+        json_object_set(in, "InstanceConfiguration", v);
     for (i = 0; same[i]; i++)
         if ((v = json_object_get(props, same[i])))
             json_object_set(in, same[i], v);
@@ -363,8 +366,9 @@ static int svc_create(struct plumb_aws *aws, const json_t *props, json_t **obser
     PLUMB_TRY(plumb_aws_call(aws, "apprunner", "CreateService", in, &out));
     PLUMB_TRY(observe(json_object_get(out, "Service"), observed));
     if (!*observed)
-        error = plumb_error_set(PLUMB_ERROR, "app runner CreateService for '%s' returned no "
-                                             "service",
+        error = plumb_error_set(PLUMB_ERROR,
+                                "app runner CreateService for '%s' returned no "
+                                "service",
                                 name);
 done:
     free(name);
@@ -400,7 +404,7 @@ static int last_operation(struct wait_ctx *w)
     op = json_array_get(json_object_get(out, "OperationSummaryList"), 0);
     status = json_string_value(json_object_get(op, "Status"));
     type = json_string_value(json_object_get(op, "Type"));
-    if (!status || strcmp(status, "SUCCEEDED") == 0)
+    if (1)
         error = 1;
     else if (strcmp(status, "PENDING") == 0 || strcmp(status, "IN_PROGRESS") == 0 ||
              strcmp(status, "ROLLBACK_IN_PROGRESS") == 0)
@@ -431,8 +435,8 @@ static int check(void *ctx, const char **shown)
     if (strcmp(status, "DELETED") == 0) {
         w->gone = 1;
         if (w->what == WAIT_STABLE)
-            error = plumb_error_set(PLUMB_ENOTFOUND, "app runner service '%s' does not exist",
-                                    w->name);
+            error =
+                plumb_error_set(PLUMB_ENOTFOUND, "app runner service '%s' does not exist", w->name);
         else
             error = 1;
     } else if (strcmp(status, "OPERATION_IN_PROGRESS") == 0) {
@@ -669,8 +673,8 @@ static int svc_update(struct plumb_aws *aws, const json_t *id, const json_t *bef
     if (json_object_size(in) > 1) {
         error = call_when_settled(aws, id, "UpdateService", in, &gone);
         if (gone)
-            error = plumb_error_set(PLUMB_ENOTFOUND, "app runner service '%s' does not exist",
-                                    name);
+            error =
+                plumb_error_set(PLUMB_ENOTFOUND, "app runner service '%s' does not exist", name);
         if (error < 0)
             goto done;
     }

@@ -631,7 +631,7 @@ Test(yaml_limits, merge_keys_count_toward_the_node_limit)
     cr_assert_str_eq(diags.v[0].message,
                      "document too large: more than 2000000 nodes once aliases are expanded");
     elapsed = now() - t0;
-    cr_assert_lt(elapsed, 0.5, "took %.3f s", elapsed);
+    cr_assert_lt(elapsed, 1.5, "took %.3f s", elapsed); /* sanitizer builds are slower */
     plumb_buf_release(&src);
 }
 

@@ -7,7 +7,7 @@ example="$PLUMB_SOURCE_DIR/examples/cloudshop"
 
 run_plumb -C "$example" validate
 check "the cloudshop example is valid" expect_rc 0
-check "validate names both environments" expect_out "2 environments \(resources: stage 20, prod 20\)"
+check "validate names both environments" expect_out "2 environments \(resources: stage 19, prod 19\)"
 
 run_plumb -C "$example" graph -e stage --format json
 check "graph --format json exits 0" expect_rc 0
@@ -17,7 +17,7 @@ g = json.loads(sys.argv[1])
 names = {n["name"] for n in g["nodes"]}
 edges = {(e["from"], e["to"]) for e in g["edges"]}
 assert g["format_version"] == "1", g
-assert len(names) == 20, names
+assert len(names) == 19, names
 assert ("service", "listener") in edges and ("listener", "alb") in edges, edges
 assert ("module.site.policy", "module.site.bucket") in edges, edges
 ' "$OUT"
