@@ -6,6 +6,7 @@
 #include <openssl/evp.h>
 
 #include "config/value.h"
+#include "provider/provider.h"
 #include "schema/schema.h"
 #include "util/error.h"
 
@@ -199,6 +200,32 @@ static json_t *merged_actual(const json_t *record, const json_t *observed)
     return m;
 }
 
+/* Tags without plumb's own: those are bookkeeping, written with every create and update,
+ * but their absence (an imported resource) is not by itself a change to plan. */
+static json_t *without_plumb_tags(const json_t *tags)
+{
+    json_t *out, *x;
+    const char *k;
+    size_t i;
+
+    if (json_is_object(tags)) {
+        out = json_object();
+        json_object_foreach((json_t *)tags, k, x) if (strncmp(k, "plumb:", 6) != 0)
+            json_object_set(out, k, x);
+        return out;
+    }
+    if (!json_is_array(tags))
+        return json_incref((json_t *)tags);
+    out = json_array();
+    json_array_foreach(tags, i, x)
+    {
+        const char *key = json_string_value(json_object_get(x, "Key"));
+        if (!key || strncmp(key, "plumb:", 6) != 0)
+            json_array_append(out, x);
+    }
+    return out;
+}
+
 static void compare(struct plumb_change *c, const struct plumb_resource *res, const json_t *desired,
                     const json_t *actual, const json_t *last, struct plumb_state *st)
 {
@@ -216,8 +243,17 @@ static void compare(struct plumb_change *c, const struct plumb_resource *res, co
         if (ignored(res->decl, k))
             continue;
         snprintf(ptr, sizeof(ptr), "/properties/%s", k);
-        if (satisfies(st, t, ptr, v, a))
+        if (t && t->tags_property && strcmp(k, t->tags_property) == 0) {
+            json_t *dt = without_plumb_tags(v), *at = a ? without_plumb_tags(a) : NULL;
+            int same = satisfies(st, t, ptr, dt, at) ||
+                       (!at && !json_array_size(dt) && !json_object_size(dt));
+            json_decref(dt);
+            json_decref(at);
+            if (same)
+                continue;
+        } else if (satisfies(st, t, ptr, v, a)) {
             continue;
+        }
         {
             size_t before = json_array_size(c->replace_because);
             forcing_paths(c->replace_because, t, k, desired, actual, st);
@@ -424,7 +460,10 @@ int plumb_plan_build(struct plumb_plan **out, const struct plumb_plan_input *in)
         }
         {
             json_t *actual = t ? plumb_schema_normalize(t, c->before) : json_incref(c->before);
-            compare(c, res, desired, actual, json_object_get(rec, "properties"), in->state);
+            const struct plumb_resource_type *d = plumb_provider_find(c->type);
+            json_t *as_read = d && d->normalize ? d->normalize(desired) : json_incref(desired);
+            compare(c, res, as_read, actual, json_object_get(rec, "properties"), in->state);
+            json_decref(as_read);
             json_decref(actual);
         }
     }

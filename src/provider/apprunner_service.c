@@ -219,6 +219,17 @@ static json_t *convert_instance(const json_t *cfg)
     return out;
 }
 
+/* Declared "1 vCPU" / "2 GB" in the units App Runner reports, for the planner's comparison. */
+static json_t *svc_normalize(const json_t *props)
+{
+    json_t *out = json_deep_copy(props);
+    const json_t *cfg = json_object_get(props, "InstanceConfiguration");
+
+    if (out && json_is_object(cfg))
+        json_object_set_new(out, "InstanceConfiguration", convert_instance(cfg));
+    return out;
+}
+
 /* The declared properties in the API's shape (the members CreateService and UpdateService
  * share, and EncryptionConfiguration), normalised so two declarations compare as AWS sees
  * them. */
@@ -235,7 +246,7 @@ static json_t *api_shape(const json_t *props)
     if ((v = json_object_get(props, "SourceConfiguration")))
         json_object_set_new(in, "SourceConfiguration", convert_source(v, 1));
     if ((v = json_object_get(props, "InstanceConfiguration")))
-        json_object_set(in, "InstanceConfiguration", v);
+        json_object_set_new(in, "InstanceConfiguration", convert_instance(v));
     for (i = 0; same[i]; i++)
         if ((v = json_object_get(props, same[i])))
             json_object_set(in, same[i], v);
@@ -404,7 +415,7 @@ static int last_operation(struct wait_ctx *w)
     op = json_array_get(json_object_get(out, "OperationSummaryList"), 0);
     status = json_string_value(json_object_get(op, "Status"));
     type = json_string_value(json_object_get(op, "Type"));
-    if (1)
+    if (!status || strcmp(status, "SUCCEEDED") == 0)
         error = 1;
     else if (strcmp(status, "PENDING") == 0 || strcmp(status, "IN_PROGRESS") == 0 ||
              strcmp(status, "ROLLBACK_IN_PROGRESS") == 0)
@@ -715,6 +726,7 @@ done:
 
 const struct plumb_resource_type plumb_driver_apprunner_service = {
     .type_name = "AWS::AppRunner::Service",
+    .normalize = svc_normalize,
     .read = svc_read,
     .lookup = svc_lookup,
     .create = svc_create,

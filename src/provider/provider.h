@@ -75,6 +75,14 @@ struct plumb_resource_type {
     int (*wait_stable)(struct plumb_aws *aws, const json_t *id, struct plumb_progress *p);
     /* Optional: waits until a removed resource is really gone. */
     int (*wait_deleted)(struct plumb_aws *aws, const json_t *id, struct plumb_progress *p);
+    /*
+     * Optional: the declared properties in the form read reports them, when AWS accepts
+     * several spellings of one value (App Runner "1 vCPU" is "1024"; RDS identifiers are
+     * lower case). The planner compares through it, so a declaration AWS would store
+     * unchanged never shows as a change. Returns a new value; must keep config/value.h
+     * marks as they are.
+     */
+    json_t *(*normalize)(const json_t *props);
 };
 
 /* The driver for `type_name`, or NULL. */
