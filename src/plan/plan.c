@@ -337,7 +337,8 @@ static void order_deletes(struct plumb_change *dels, size_t n)
                 if (!done[i])
                     out[placed++] = dels[i], done[i] = 1;
     }
-    memcpy(dels, out, n * sizeof(*out));
+    if (n)
+        memcpy(dels, out, n * sizeof(*out));
 fail:
     free(done);
     free(out);
