@@ -812,7 +812,8 @@ int plumb_project_load(struct plumb_project **out, const char *dir, const char *
     load_scope_body(&l, p->root, root, 0);
     p->outputs = p->root->outputs;
 
-    qsort(p->resources, p->nresources, sizeof(*p->resources), cmp_resource);
+    if (p->nresources)
+        qsort(p->resources, p->nresources, sizeof(*p->resources), cmp_resource);
     for (i = 1; i < p->nresources; i++)
         if (strcmp(p->resources[i - 1].address, p->resources[i].address) == 0)
             err(&l, &p->resources[i].node->loc, "resource '%s' is declared twice",

@@ -268,7 +268,7 @@ static void collect_scalar(struct resolver *r, const struct plumb_scope *s,
     if (n->kind != PLUMB_SCALAR_STRING || !plumb_expr_has_refs(n->scalar, n->len))
         return;
     memset(&t, 0, sizeof(t));
-    if (plumb_expr_parse(&t, n->scalar, n->len, &n->loc, report ? r->diags : &r->scratch) < 0) {
+    if (plumb_expr_parse_node(&t, n, report ? r->diags : &r->scratch) < 0) {
         if (report)
             r->failed = 1;
         plumb_template_release(&t);
@@ -318,7 +318,7 @@ static void check_var_refs(struct resolver *r, const struct plumb_node *n)
     if (n->kind != PLUMB_SCALAR_STRING || !plumb_expr_has_refs(n->scalar, n->len))
         return;
     memset(&t, 0, sizeof(t));
-    if (plumb_expr_parse(&t, n->scalar, n->len, &n->loc, r->diags) < 0) {
+    if (plumb_expr_parse_node(&t, n, r->diags) < 0) {
         r->failed = 1;
     } else {
         for (i = 0; i < t.n; i++) {
@@ -492,7 +492,7 @@ static json_t *eval_scalar(struct resolver *r, const struct plumb_scope *s,
     if (n->kind != PLUMB_SCALAR_STRING || !plumb_expr_has_refs(n->scalar, n->len))
         return plumb_node_to_json(n);
     memset(&t, 0, sizeof(t));
-    if (plumb_expr_parse(&t, n->scalar, n->len, &n->loc, &r->scratch) < 0) {
+    if (plumb_expr_parse_node(&t, n, &r->scratch) < 0) {
         v = plumb_value_unknown(n->scalar);
         goto done;
     }

@@ -17,7 +17,7 @@
 
 #include "util/diag.h"
 
-#define PLUMB_YAML_MAX_FILE_SIZE (16u << 20) /* bytes */
+#define PLUMB_YAML_MAX_FILE_SIZE (64u << 20) /* bytes: a 100,000-resource project fits */
 #define PLUMB_YAML_MAX_DEPTH     64          /* nested collections */
 #define PLUMB_YAML_MAX_NODES     2000000u    /* nodes, counting every alias expansion */
 

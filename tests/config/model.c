@@ -15,6 +15,15 @@
 #include "util/error.h"
 
 static char dir[256];
+/* the project a resolved model points into: freed with the model (free_model) */
+static struct plumb_project *loaded;
+
+static void free_model(struct plumb_model *m)
+{
+    plumb_model_free(m);
+    plumb_project_free(loaded);
+    loaded = NULL;
+}
 
 static void make_dir(void)
 {
@@ -72,9 +81,9 @@ static char *resolve(const char *env, struct plumb_model **model, const struct p
     plumb_diags_release(&d);
     if (model && m) {
         *model = m;
-        /* the project must outlive the model: keep it with the test process */
+        loaded = p;
     } else {
-        plumb_model_free(m);
+        free_model(m);
         plumb_project_free(p);
     }
     /* strip the directory so expectations read "plumb.yaml:3:5" */
@@ -136,7 +145,7 @@ Test(model, variables_env_then_cli_override)
     cr_expect_eq(json_integer_value(json_object_get(props, "DesiredCount")), 2);
     cr_expect(json_is_integer(json_object_get(props, "DesiredCount")), "keeps its type");
     free(diags);
-    plumb_model_free(m);
+    free_model(m);
 
     plumb_kvlist_add(&vars, "count", "5");
     plumb_kvlist_add(&vars, "tag", "v1.2");
@@ -146,7 +155,7 @@ Test(model, variables_env_then_cli_override)
     cr_expect_eq(json_integer_value(json_object_get(props, "DesiredCount")), 5);
     cr_expect_str_eq(json_string_value(json_object_get(props, "ServiceName")), "prod-base-v1.2");
     free(diags);
-    plumb_model_free(m);
+    free_model(m);
     plumb_kvlist_release(&vars);
 }
 
@@ -202,7 +211,7 @@ Test(model, references_keep_types_and_build_edges)
     cr_expect_eq(m->order[0], (size_t)a, "dependencies first");
     cr_expect_eq(m->order[1], (size_t)b);
     free(diags);
-    plumb_model_free(m);
+    free_model(m);
 }
 
 Test(model, secrets_are_sensitive_wherever_they_flow)
@@ -228,7 +237,7 @@ Test(model, secrets_are_sensitive_wherever_they_flow)
     cr_expect(plumb_value_is_sensitive(json_object_get(db, "DBName")),
               "a string built from a secret is a secret");
     free(diags);
-    plumb_model_free(m);
+    free_model(m);
 }
 
 Test(model, escapes_and_aws_values)
@@ -250,7 +259,7 @@ Test(model, escapes_and_aws_values)
     cr_expect_str_eq(json_string_value(json_object_get(r, "Description")),
                      "/x/123456789012/eu-west-1/${literal}");
     free(diags);
-    plumb_model_free(m);
+    free_model(m);
 }
 
 Test(model, resource_environments_filter)
@@ -269,7 +278,7 @@ Test(model, resource_environments_filter)
     cr_expect_eq(m->nresources, 1);
     cr_expect_str_eq(m->resources[0].address, "everywhere");
     free(diags);
-    plumb_model_free(m);
+    free_model(m);
 }
 
 Test(model, modules_inputs_outputs_and_addresses)
@@ -323,21 +332,21 @@ Test(model, modules_inputs_outputs_and_addresses)
         cr_expect_str_eq(m->resources[deps[0]].address, "module.api.repo");
     }
     free(diags);
-    plumb_model_free(m);
+    free_model(m);
 }
 
 Test(model, module_errors)
 {
     static const char *const want[] = {
         /* reported for each instance: the module is used twice */
-        "mods/m/plumb.yaml:3:60: error: module 'a' declares no input 'nmae' (did you mean "
+        "mods/m/plumb.yaml:3:61: error: module 'a' declares no input 'nmae' (did you mean "
         "'name'?)",
-        "mods/m/plumb.yaml:3:60: error: module 'b' declares no input 'nmae' (did you mean "
+        "mods/m/plumb.yaml:3:61: error: module 'b' declares no input 'nmae' (did you mean "
         "'name'?)",
         "plumb.yaml:6:6: error: module 'a' needs input 'name'",
         "plumb.yaml:7:45: error: module 'b' has no input 'extra'",
         "plumb.yaml:8:16: error: module 'c': no plumb.yaml in 'mods/nothing'",
-        "plumb.yaml:12:32: error: module 'a' has no output 'out'",
+        "plumb.yaml:12:33: error: module 'a' has no output 'out'",
         NULL,
     };
     write_file("mods/m/plumb.yaml",
@@ -380,7 +389,7 @@ Test(model, every_problem_in_one_run)
         "plumb.yaml:18:15: error: '${svc.Nope}': AWS::ECS::Service has no attribute 'Nope' (did "
         "you mean 'Name'?)",
         "plumb.yaml:19:3: error: dependency cycle: a -> b -> a",
-        "plumb.yaml:25:34: error: unterminated '${': missing '}'",
+        "plumb.yaml:25:35: error: unterminated '${': missing '}'",
         "plumb.yaml:25:60: error: resource 'b': 'RetentionInDays' is '8'; expected one of: 1, 3, "
         "5, 7, 14, 30, 60, 90, 120, 150, 180, 365, ...",
         "plumb.yaml:28:18: error: 'depends_on' names unknown resource 'servce' (did you mean "

@@ -694,8 +694,8 @@ Test(yaml_limits, size_limit_in_memory)
     cr_assert_not_null(big);
     memset(big, '#', len);
     expect_errors_n(big, len,
-                    (const char *const[]){"plumb.yaml: file too large: 'plumb.yaml' is 16777217 "
-                                          "bytes, the limit is 16777216",
+                    (const char *const[]){"plumb.yaml: file too large: 'plumb.yaml' is 67108865 "
+                                          "bytes, the limit is 67108864",
                                           NULL});
     free(big);
 }
@@ -713,7 +713,7 @@ Test(yaml_limits, size_limit_is_checked_before_reading_a_file)
     close(fd);
     cr_assert_eq(plumb_yaml_load_file(&doc, path, &diags), PLUMB_EINVALID);
     unlink(path);
-    plumb_buf_printf(&want, "%s: file too large: '%s' is 16777217 bytes, the limit is 16777216",
+    plumb_buf_printf(&want, "%s: file too large: '%s' is 67108865 bytes, the limit is 67108864",
                      path, path);
     t = diag_text(0);
     cr_assert_str_eq(t, want.ptr);
