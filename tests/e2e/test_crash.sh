@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# An apply killed with SIGKILL at several points, then run again, converges: every declared
+# resource exists exactly once, nothing is orphaned, and the next plan is empty. Log groups
+# with a chain of dependencies make many action boundaries to land on.
+. "$(dirname "$0")/lib.sh"
+
+moto_start
+moto_enable_auth
+
+proj="$E2E_TMP/proj"
+mkdir -p "$proj"
+n=40
+{
+  echo "project: crash"
+  echo "region: us-east-1"
+  echo "environments: { stage: {} }"
+  echo "resources:"
+  for i in $(seq 1 $n); do
+    echo "  g$i:"
+    echo "    type: AWS::Logs::LogGroup"
+    [ "$i" -gt 1 ] && echo "    depends_on: [g$((i - 1))]"
+    echo "    properties: { LogGroupName: \"/crash/\${env}/g$i\", RetentionInDays: 7 }"
+  done
+} >"$proj/plumb.yaml"
+
+count() { aws logs describe-log-groups --log-group-name-prefix /crash/ --query 'length(logGroups)' --output text; }
+
+for delay in 0.25 0.2 0.2 0.2 0.2; do
+  "$PLUMB" -C "$proj" -q apply -e stage --auto-approve --parallelism 4 >/dev/null 2>&1 &
+  pid=$!
+  sleep "$delay"
+  kill -9 "$pid" 2>/dev/null
+  wait "$pid" 2>/dev/null
+  echo "killed after ${delay}s with $(count) groups made"
+done
+
+run_plumb -C "$proj" apply -e stage --auto-approve
+check "apply after the kills succeeds" expect_rc 0
+check "every group exists exactly once" test "$(count)" = "$n"
+run_plumb -C "$proj" plan -e stage --detailed-exitcode
+check "the next plan is empty" expect_rc 0
+run_plumb -C "$proj" state list -e stage
+check "state holds every group" test "$(printf '%s\n' "$OUT" | grep -c AWS::Logs::LogGroup)" = "$n"
+
+# destroy killed midway, then again: nothing left
+"$PLUMB" -C "$proj" -q destroy -e stage --auto-approve >/dev/null 2>&1 &
+pid=$!
+sleep 0.5
+kill -9 "$pid" 2>/dev/null
+wait "$pid" 2>/dev/null
+run_plumb -C "$proj" destroy -e stage --auto-approve
+check "destroy after a kill succeeds" expect_rc 0
+check "nothing is left" test "$(count)" = 0
+run_plumb -C "$proj" state list -e stage
+check "state is empty" test -z "$OUT"
+
+finish
