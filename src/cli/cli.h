@@ -63,8 +63,8 @@ void plumb_cli_print_usage(FILE *f);
 /* Runs the command line; returns the process exit code. */
 int plumb_cli_main(int argc, char **argv);
 
-/* Diagnostics sorted by place, each shown once, on stderr. */
-void plumb_cli_render_diags(struct plumb_diags *d);
+/* Diagnostics sorted by place, each shown once, on stderr; returns the errors shown. */
+size_t plumb_cli_render_diags(struct plumb_diags *d);
 /* Where bare module names resolve: $PLUMB_MODULES_DIR, else the shipped modules/. */
 const char *plumb_cli_modules_dir(void);
 /* Loads ./plumb.yaml (after -C) with its modules; problems go to `diags`. */

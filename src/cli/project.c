@@ -6,9 +6,9 @@
 #include "util/error.h"
 #include "util/sys.h"
 
-static void render_unique(const struct plumb_diags *d)
+static size_t render_unique(const struct plumb_diags *d)
 {
-    size_t i, j;
+    size_t i, j, errors = 0;
 
     /* Every environment is resolved from the same declarations, so the same finding can
      * come once per environment: show each once. */
@@ -24,13 +24,15 @@ static void render_unique(const struct plumb_diags *d)
             continue;
         struct plumb_diags one = {(struct plumb_diag *)x, 1, 1, 0};
         plumb_diags_render(stderr, &one);
+        errors += x->severity == PLUMB_DIAG_ERROR;
     }
+    return errors;
 }
 
-void plumb_cli_render_diags(struct plumb_diags *d)
+size_t plumb_cli_render_diags(struct plumb_diags *d)
 {
     plumb_diags_sort(d);
-    render_unique(d);
+    return render_unique(d);
 }
 
 const char *plumb_cli_modules_dir(void)

@@ -59,7 +59,9 @@ static int satisfies(struct plumb_state *st, const struct plumb_schema_type *t, 
         return strcmp(fp, fp_have) == 0;
     }
     if (!actual)
-        return json_is_null(desired);
+        /* APIs leave out what is empty: an empty list or map declared is not a change */
+        return json_is_null(desired) || (json_is_array(desired) && !json_array_size(desired)) ||
+               (json_is_object(desired) && !json_object_size(desired));
     if (json_is_object(desired)) {
         if (!json_is_object(actual))
             return 0;

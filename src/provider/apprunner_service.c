@@ -220,13 +220,48 @@ static json_t *convert_instance(const json_t *cfg)
 }
 
 /* Declared "1 vCPU" / "2 GB" in the units App Runner reports, for the planner's comparison. */
+static int cmp_by_name(const void *a, const void *b)
+{
+    const char *x = json_string_value(json_object_get(*(json_t *const *)a, "Name"));
+    const char *y = json_string_value(json_object_get(*(json_t *const *)b, "Name"));
+
+    return strcmp(x ? x : "", y ? y : "");
+}
+
+/* App Runner keeps environment variables and secrets as maps: their order is not the user's. */
+static void sort_by_name(json_t *obj, const char *key)
+{
+    json_t *list = json_object_get(obj, key), **items, *sorted;
+    size_t i, n = json_array_size(list);
+
+    if (n < 2 || !(items = calloc(n, sizeof(*items))))
+        return;
+    for (i = 0; i < n; i++)
+        items[i] = json_array_get(list, i);
+    qsort(items, n, sizeof(*items), cmp_by_name);
+    sorted = json_array();
+    for (i = 0; i < n; i++)
+        json_array_append(sorted, items[i]);
+    free(items);
+    json_object_set_new(obj, key, sorted);
+}
+
+/* Declared values in the form App Runner reports them, for the planner's comparison: "1 vCPU"
+ * / "2 GB" in units, environment variables and secrets in name order. */
 static json_t *svc_normalize(const json_t *props)
 {
-    json_t *out = json_deep_copy(props);
+    json_t *out = json_deep_copy(props), *img;
     const json_t *cfg = json_object_get(props, "InstanceConfiguration");
 
     if (out && json_is_object(cfg))
         json_object_set_new(out, "InstanceConfiguration", convert_instance(cfg));
+    img = json_object_get(
+        json_object_get(json_object_get(out, "SourceConfiguration"), "ImageRepository"),
+        "ImageConfiguration");
+    if (json_is_object(img)) {
+        sort_by_name(img, "RuntimeEnvironmentVariables");
+        sort_by_name(img, "RuntimeEnvironmentSecrets");
+    }
     return out;
 }
 
