@@ -14,7 +14,7 @@ int plumb_cmd_validate(struct plumb_cli *cli)
     struct plumb_project *p = NULL;
     struct plumb_buf summary = PLUMB_BUF_INIT;
     int code = PLUMB_EXIT_ERROR;
-    size_t i;
+    size_t i, shown;
 
     if (plumb_cli_load_project(&p, cli, &diags) < 0 && !p)
         goto done;
@@ -32,9 +32,10 @@ int plumb_cmd_validate(struct plumb_cli *cli)
            p->nenvs == 1 ? "" : "s", plumb_buf_cstr(&summary));
     code = PLUMB_EXIT_OK;
 done:
-    plumb_cli_render_diags(&diags);
-    if (code != PLUMB_EXIT_OK && diags.errors)
-        fprintf(stderr, "plumb: %zu problem%s found\n", diags.errors, diags.errors == 1 ? "" : "s");
+    /* the same finding in several environments is shown, and counted, once */
+    shown = plumb_cli_render_diags(&diags);
+    if (code != PLUMB_EXIT_OK && shown)
+        fprintf(stderr, "plumb: %zu problem%s found\n", shown, shown == 1 ? "" : "s");
     plumb_diags_release(&diags);
     plumb_buf_release(&summary);
     plumb_project_free(p);

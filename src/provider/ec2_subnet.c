@@ -79,18 +79,25 @@ static json_t *tag_specifications(const json_t *props, const char *resource_type
     return json_pack("[{s:s, s:O}]", "ResourceType", resource_type, "Tags", tags);
 }
 
-/* CreateTags / DeleteTags turning before's Tags into after's. */
-static int sync_tags(struct plumb_aws *aws, const char *resource_id, const json_t *before,
+/*
+ * CreateTags / DeleteTags turning the Tags of `current` (as read) into after's. Tags AWS
+ * reserves ("aws:...") stay: they cannot be removed. An `after` without Tags leaves them.
+ */
+static int sync_tags(struct plumb_aws *aws, const char *resource_id, const json_t *current,
                      const json_t *after)
 {
-    json_t *tb = plumb_provider_tags_to_map(json_object_get(before, "Tags"));
+    json_t *tb = plumb_provider_tags_to_map(json_object_get(current, "Tags"));
     json_t *ta = plumb_provider_tags_to_map(json_object_get(after, "Tags"));
     json_t *add = NULL, *del = NULL, *list = NULL, *k;
+    const char *key;
     size_t i;
     int error = 0;
 
     PLUMB_ALLOC_CHECK(tb);
     PLUMB_ALLOC_CHECK(ta);
+    if (!json_object_get(after, "Tags"))
+        goto done;
+    json_object_foreach(tb, key, k) if (strncmp(key, "aws:", 4) == 0) json_object_set(ta, key, k);
     plumb_provider_tags_diff(tb, ta, &add, &del);
     PLUMB_ALLOC_CHECK(add);
     PLUMB_ALLOC_CHECK(del);
@@ -162,9 +169,13 @@ done:
 /* One DescribeSubnets entry → the CloudFormation shape. */
 static json_t *observe(const json_t *subnet)
 {
-    static const char *const same[] = {"SubnetId",         "VpcId",        "CidrBlock",
-                                       "AvailabilityZone", "AvailabilityZoneId",
-                                       "MapPublicIpOnLaunch", NULL};
+    static const char *const same[] = {"SubnetId",
+                                       "VpcId",
+                                       "CidrBlock",
+                                       "AvailabilityZone",
+                                       "AvailabilityZoneId",
+                                       "MapPublicIpOnLaunch",
+                                       NULL};
     const char *const *k;
     json_t *o = json_object(), *tags, *v;
 
@@ -292,8 +303,8 @@ static int subnet_lookup(struct plumb_aws *aws, const json_t *props, json_t **id
         goto done;
     }
     if (json_array_size(subnets) == 1)
-        *id = json_pack("{s:O}", "SubnetId",
-                        json_object_get(json_array_get(subnets, 0), "SubnetId"));
+        *id =
+            json_pack("{s:O}", "SubnetId", json_object_get(json_array_get(subnets, 0), "SubnetId"));
 done:
     json_decref(filters);
     json_decref(subnets);
@@ -391,26 +402,38 @@ done:
     return error;
 }
 
+/*
+ * Against what AWS has now (read first), not `before`: the executor's `before` is what was
+ * last applied, which equals `after` when the change to make is a repair of drift.
+ */
 static int subnet_update(struct plumb_aws *aws, const json_t *id, const json_t *before,
                          const json_t *after, json_t **observed)
 {
     const char *subnet_id = plumb_provider_id_str(id, "SubnetId");
+    json_t *current = NULL;
+    int want;
     int error = 0;
 
+    (void)before;
     *observed = NULL;
     if (!subnet_id)
         return plumb_error_set(PLUMB_EINVALID, "subnet id lacks SubnetId");
+    PLUMB_TRY(subnet_read(aws, id, &current));
+    if (!current) {
+        error = plumb_error_set(PLUMB_ENOTFOUND, "subnet '%s' does not exist", subnet_id);
+        goto done;
+    }
     /* left out means AWS's default, false */
-    if (json_is_true(json_object_get(before, "MapPublicIpOnLaunch")) !=
-        json_is_true(json_object_get(after, "MapPublicIpOnLaunch")))
-        PLUMB_TRY(set_map_public_ip(aws, subnet_id,
-                                    json_is_true(json_object_get(after, "MapPublicIpOnLaunch"))));
-    if (plumb_provider_changed(before, after, "Tags"))
-        PLUMB_TRY(sync_tags(aws, subnet_id, before, after));
+    want = json_is_true(json_object_get(after, "MapPublicIpOnLaunch"));
+    if (json_is_true(json_object_get(current, "MapPublicIpOnLaunch")) != want)
+        PLUMB_TRY(set_map_public_ip(aws, subnet_id, want));
+    if (plumb_provider_changed(current, after, "Tags"))
+        PLUMB_TRY(sync_tags(aws, subnet_id, current, after));
     PLUMB_TRY(subnet_read(aws, id, observed));
     if (!*observed)
         error = plumb_error_set(PLUMB_ENOTFOUND, "subnet '%s' does not exist", subnet_id);
 done:
+    json_decref(current);
     return error;
 }
 

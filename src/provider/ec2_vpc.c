@@ -81,18 +81,25 @@ static json_t *tag_specifications(const json_t *props, const char *resource_type
     return json_pack("[{s:s, s:O}]", "ResourceType", resource_type, "Tags", tags);
 }
 
-/* CreateTags / DeleteTags turning before's Tags into after's. */
-static int sync_tags(struct plumb_aws *aws, const char *resource_id, const json_t *before,
+/*
+ * CreateTags / DeleteTags turning the Tags of `current` (as read) into after's. Tags AWS
+ * reserves ("aws:...") stay: they cannot be removed. An `after` without Tags leaves them.
+ */
+static int sync_tags(struct plumb_aws *aws, const char *resource_id, const json_t *current,
                      const json_t *after)
 {
-    json_t *tb = plumb_provider_tags_to_map(json_object_get(before, "Tags"));
+    json_t *tb = plumb_provider_tags_to_map(json_object_get(current, "Tags"));
     json_t *ta = plumb_provider_tags_to_map(json_object_get(after, "Tags"));
     json_t *add = NULL, *del = NULL, *list = NULL, *k;
+    const char *key;
     size_t i;
     int error = 0;
 
     PLUMB_ALLOC_CHECK(tb);
     PLUMB_ALLOC_CHECK(ta);
+    if (!json_object_get(after, "Tags"))
+        goto done;
+    json_object_foreach(tb, key, k) if (strncmp(key, "aws:", 4) == 0) json_object_set(ta, key, k);
     plumb_provider_tags_diff(tb, ta, &add, &del);
     PLUMB_ALLOC_CHECK(add);
     PLUMB_ALLOC_CHECK(del);
@@ -208,8 +215,7 @@ done:
 }
 
 /* One DescribeVpcs entry (with its DNS attributes and default group) → CloudFormation. */
-static int observe(struct plumb_aws *aws, const json_t *vpc, const json_t *default_sg,
-                   json_t **out)
+static int observe(struct plumb_aws *aws, const json_t *vpc, const json_t *default_sg, json_t **out)
 {
     const char *vpc_id = json_string_value(json_object_get(vpc, "VpcId"));
     json_t *o = json_object(), *assoc = json_array(), *ipv6 = json_array(), *tags = NULL, *a, *v;
@@ -231,15 +237,15 @@ static int observe(struct plumb_aws *aws, const json_t *vpc, const json_t *defau
     /* only blocks in use: a disassociated block lingers in the set for a while */
     json_array_foreach(json_object_get(vpc, "CidrBlockAssociationSet"), i, a)
     {
-        const char *state = json_string_value(
-            json_object_get(json_object_get(a, "CidrBlockState"), "State"));
+        const char *state =
+            json_string_value(json_object_get(json_object_get(a, "CidrBlockState"), "State"));
         if ((!state || strcmp(state, "associated") == 0) && json_object_get(a, "AssociationId"))
             json_array_append(assoc, json_object_get(a, "AssociationId"));
     }
     json_array_foreach(json_object_get(vpc, "Ipv6CidrBlockAssociationSet"), i, a)
     {
-        const char *state = json_string_value(
-            json_object_get(json_object_get(a, "Ipv6CidrBlockState"), "State"));
+        const char *state =
+            json_string_value(json_object_get(json_object_get(a, "Ipv6CidrBlockState"), "State"));
         if ((!state || strcmp(state, "associated") == 0) && json_object_get(a, "Ipv6CidrBlock"))
             json_array_append(ipv6, json_object_get(a, "Ipv6CidrBlock"));
     }
@@ -247,8 +253,8 @@ static int observe(struct plumb_aws *aws, const json_t *vpc, const json_t *defau
     json_object_set(o, "Ipv6CidrBlocks", ipv6);
     if (json_is_string(default_sg))
         json_object_set(o, "DefaultSecurityGroup", (json_t *)default_sg);
-    PLUMB_TRY(read_attribute(aws, vpc_id, "enableDnsSupport", "EnableDnsSupport", o,
-                             "EnableDnsSupport"));
+    PLUMB_TRY(
+        read_attribute(aws, vpc_id, "enableDnsSupport", "EnableDnsSupport", o, "EnableDnsSupport"));
     PLUMB_TRY(read_attribute(aws, vpc_id, "enableDnsHostnames", "EnableDnsHostnames", o,
                              "EnableDnsHostnames"));
     *out = o;
@@ -327,7 +333,8 @@ static int vpc_read_many(struct plumb_aws *aws, const json_t *ids, json_t **obse
             filters = json_pack("[{s:s, s:O}]", "Name", "vpc-id", "Values", chunk);
             PLUMB_ALLOC_CHECK(filters);
             PLUMB_TRY(describe_vpcs(aws, filters, &vpcs));
-            json_array_foreach(vpcs, i, vpc) json_array_append(found, json_object_get(vpc, "VpcId"));
+            json_array_foreach(vpcs, i, vpc)
+                json_array_append(found, json_object_get(vpc, "VpcId"));
             if (json_array_size(found))
                 PLUMB_TRY(default_groups(aws, found, &sgs));
         }
@@ -376,12 +383,13 @@ static int vpc_lookup(struct plumb_aws *aws, const json_t *props, json_t **id)
         json_array_append_new(filters, json_pack("{s:s, s:[O]}", "Name", "cidr", "Values", v));
     PLUMB_TRY(describe_vpcs(aws, filters, &vpcs));
     if (json_array_size(vpcs) > 1) {
-        error = plumb_error_set(PLUMB_ECONFLICT,
-                                "%zu vpcs carry the same plumb tags: '%s' and '%s'; delete the "
-                                "one that is not in use",
-                                json_array_size(vpcs),
-                                json_string_value(json_object_get(json_array_get(vpcs, 0), "VpcId")),
-                                json_string_value(json_object_get(json_array_get(vpcs, 1), "VpcId")));
+        error =
+            plumb_error_set(PLUMB_ECONFLICT,
+                            "%zu vpcs carry the same plumb tags: '%s' and '%s'; delete the "
+                            "one that is not in use",
+                            json_array_size(vpcs),
+                            json_string_value(json_object_get(json_array_get(vpcs, 0), "VpcId")),
+                            json_string_value(json_object_get(json_array_get(vpcs, 1), "VpcId")));
         goto done;
     }
     if (json_array_size(vpcs) == 1)
@@ -508,17 +516,28 @@ done:
     return error;
 }
 
+/*
+ * Against what AWS has now (read first), not `before`: the executor's `before` is what was
+ * last applied, which equals `after` when the change to make is a repair of drift.
+ */
 static int vpc_update(struct plumb_aws *aws, const json_t *id, const json_t *before,
                       const json_t *after, json_t **observed)
 {
     const char *vpc_id = plumb_provider_id_str(id, "VpcId");
+    json_t *current = NULL;
     int error = 0;
 
+    (void)before;
     *observed = NULL;
     if (!vpc_id)
         return plumb_error_set(PLUMB_EINVALID, "vpc id lacks VpcId");
-    if (plumb_provider_changed(before, after, "InstanceTenancy") &&
-        json_object_get(after, "InstanceTenancy")) {
+    PLUMB_TRY(vpc_read(aws, id, &current));
+    if (!current) {
+        error = plumb_error_set(PLUMB_ENOTFOUND, "vpc '%s' does not exist", vpc_id);
+        goto done;
+    }
+    if (json_object_get(after, "InstanceTenancy") &&
+        plumb_provider_changed(current, after, "InstanceTenancy")) {
         /* AWS changes tenancy only with ModifyVpcTenancy (dedicated → default) */
         error = plumb_error_set(PLUMB_EINVALID,
                                 "vpc '%s': changing InstanceTenancy in place needs ec2 "
@@ -526,15 +545,14 @@ static int vpc_update(struct plumb_aws *aws, const json_t *id, const json_t *bef
                                 vpc_id);
         goto done;
     }
-    if (plumb_provider_changed(before, after, "EnableDnsSupport") ||
-        plumb_provider_changed(before, after, "EnableDnsHostnames"))
-        PLUMB_TRY(set_dns(aws, vpc_id, before, after));
-    if (plumb_provider_changed(before, after, "Tags"))
-        PLUMB_TRY(sync_tags(aws, vpc_id, before, after));
+    PLUMB_TRY(set_dns(aws, vpc_id, current, after));
+    if (plumb_provider_changed(current, after, "Tags"))
+        PLUMB_TRY(sync_tags(aws, vpc_id, current, after));
     PLUMB_TRY(vpc_read(aws, id, observed));
     if (!*observed)
         error = plumb_error_set(PLUMB_ENOTFOUND, "vpc '%s' does not exist", vpc_id);
 done:
+    json_decref(current);
     return error;
 }
 
