@@ -71,9 +71,10 @@ struct task {
     const char *address;
     const struct plumb_resource_type *driver;
     const struct plumb_schema_type *schema;
-    json_t *props;  /* plain, with plumb's tags: create, update, replace, restore */
-    json_t *before; /* plain: update's and restore's starting point */
-    json_t *id;     /* existing resource: update, replace, delete, restore */
+    json_t *props;    /* plain, with plumb's tags: create, update, replace, restore */
+    json_t *declared; /* the same with its marks: what state records (secrets as fingerprints) */
+    json_t *before;   /* plain: update's and restore's starting point */
+    json_t *id;       /* existing resource: update, replace, delete, restore */
     unsigned remove_flags;
     int create_before_destroy;
     int may_adopt; /* an earlier run began creating this and did not finish */
@@ -379,6 +380,20 @@ static int final_props(struct run *r, const struct plumb_change *c, json_t **out
     return 0;
 }
 
+static int diff_touches(const json_t *diffs, const char *key)
+{
+    const json_t *d;
+    size_t i;
+
+    json_array_foreach(diffs, i, d)
+    {
+        const char *path = json_string_value(json_object_get(d, "path"));
+        if (path && strcmp(path, key) == 0)
+            return 1;
+    }
+    return 0;
+}
+
 static struct task *make_task(struct run *r, size_t node, int *err)
 {
     const struct plumb_change *c = &r->plan->changes[node];
@@ -427,7 +442,6 @@ static struct task *make_task(struct run *r, size_t node, int *err)
         break;
     case PLUMB_ACTION_UPDATE:
         task->step = STEP_UPDATE;
-        task->before = plumb_apply_plain(json_object_get(rec, "properties"));
         break;
     case PLUMB_ACTION_REPLACE:
         task->step = STEP_REPLACE;
@@ -447,8 +461,22 @@ static struct task *make_task(struct run *r, size_t node, int *err)
         return NULL;
     }
     task->props = plumb_apply_plain(desired);
+    if (c->action == PLUMB_ACTION_UPDATE) {
+        /* The driver's `before` is what AWS has (observed over last applied, as the plan
+         * compared), except where the plan found no difference: there it is `after`, so a
+         * driver that diffs the two calls exactly what the plan shows — drift included. */
+        const char *k;
+        json_t *v;
+        task->before =
+            plumb_apply_plain(c->before ? c->before : json_object_get(rec, "properties"));
+        json_object_foreach(task->props, k, v)
+        {
+            if (!diff_touches(c->diffs, k))
+                json_object_set(task->before, k, v);
+        }
+    }
     /* the record keeps the declared values (secrets as fingerprints), not the plain ones */
-    json_object_set_new(task->props, "$plumb:declared", desired);
+    task->declared = desired;
     return task;
 }
 
@@ -472,7 +500,7 @@ static const char *verb_done(enum step s)
 static int commit(struct run *r, struct task *t)
 {
     const struct plumb_change *c = &r->plan->changes[t->node];
-    json_t *declared = json_object_get(t->props, "$plumb:declared");
+    json_t *declared = t->declared;
     json_t *rec = NULL, *puts = NULL, *removes = NULL, *entry;
     char now[21], el[32];
     int error = 0;
@@ -534,6 +562,7 @@ done:
 
 static void free_task(struct task *t)
 {
+    json_decref(t->declared);
     json_decref(t->props);
     json_decref(t->before);
     json_decref(t->id);

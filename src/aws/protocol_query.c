@@ -197,17 +197,18 @@ static int query_build(struct plumb_http_request *req, const struct plumb_aws_se
     PLUMB_TRY(plumb_kvlist_add(&f.params, "Version", svc->api_version ? svc->api_version : ""));
     if (input_shape)
         PLUMB_TRY(flatten_structure(&f, input_shape, input));
-    /* Form encoding with only RFC 3986's unreserved characters left bare, as the SDKs send
-     * it: the body is what gets signed, and moto checks signatures byte for byte. */
+    /* Form encoding as botocore sends it (RFC 3986's unreserved characters bare, a space as
+     * '+'): the body is what gets signed, and a verifier that re-encodes the form the way
+     * Python does (moto) only agrees with this spelling. AWS accepts it, as it must. */
     plumb_buf_clear(&req->body);
     for (i = 0; i < f.params.n; i++) {
         if (i)
             PLUMB_TRY(plumb_buf_putc(&req->body, '&'));
-        PLUMB_TRY(plumb_buf_put_uri_encoded(&req->body, f.params.v[i].name,
-                                            strlen(f.params.v[i].name), 0));
+        PLUMB_TRY(
+            plumb_buf_put_form_encoded(&req->body, f.params.v[i].name, strlen(f.params.v[i].name)));
         PLUMB_TRY(plumb_buf_putc(&req->body, '='));
-        PLUMB_TRY(plumb_buf_put_uri_encoded(&req->body, f.params.v[i].value,
-                                            strlen(f.params.v[i].value), 0));
+        PLUMB_TRY(plumb_buf_put_form_encoded(&req->body, f.params.v[i].value,
+                                             strlen(f.params.v[i].value)));
     }
     req->method = method ? method : "POST";
     free(req->path);

@@ -134,6 +134,22 @@ int plumb_buf_put_uri_encoded(struct plumb_buf *b, const char *s, size_t n, int 
     return 0;
 }
 
+int plumb_buf_put_form_encoded(struct plumb_buf *b, const char *s, size_t n)
+{
+    size_t i, start = 0;
+
+    for (i = 0; i <= n; i++) {
+        if (i == n || s[i] == ' ') {
+            if (plumb_buf_put_uri_encoded(b, s + start, i - start, 0) < 0)
+                return -1;
+            if (i < n && plumb_buf_putc(b, '+') < 0)
+                return -1;
+            start = i + 1;
+        }
+    }
+    return 0;
+}
+
 int plumb_buf_put_hex(struct plumb_buf *b, const unsigned char *data, size_t n)
 {
     static const char hex[] = "0123456789abcdef";

@@ -38,6 +38,9 @@ char *plumb_buf_detach(struct plumb_buf *b);
 /* Appends `s` percent-encoded per RFC 3986: unreserved characters pass, everything else is
  * %XX (upper-case hex). With keep_slash, '/' passes too (for URI paths). */
 int plumb_buf_put_uri_encoded(struct plumb_buf *b, const char *s, size_t n, int keep_slash);
+/* Appends `s` as application/x-www-form-urlencoded does, the way botocore (Python's
+ * quote_plus) sends query-protocol bodies: like plumb_buf_put_uri_encoded, but a space is '+'. */
+int plumb_buf_put_form_encoded(struct plumb_buf *b, const char *s, size_t n);
 /* Appends lower-case hex of `n` bytes. */
 int plumb_buf_put_hex(struct plumb_buf *b, const unsigned char *data, size_t n);
 

@@ -255,7 +255,7 @@ Test(protocol_build, form_bodies_leave_only_unreserved_characters_bare)
                  0, "%s", plumb_error_message());
     cr_assert_str_eq(plumb_buf_cstr(&req.body), "Action=CreateRole&Version=2010-05-08&RoleName=r&"
                                                 "AssumeRolePolicyDocument=%7B%7D&"
-                                                "Description=a%20b%2Bc%2Fd~e%2A%C3%A9%3D%26");
+                                                "Description=a+b%2Bc%2Fd~e%2A%C3%A9%3D%26");
     plumb_http_request_release(&req);
 }
 

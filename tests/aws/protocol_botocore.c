@@ -95,7 +95,8 @@ static int hexval(char c)
     return -1;
 }
 
-/* "a=b&c=%20" → [["a","b"],["c"," "]], checking that only unreserved characters are bare. */
+/* "a=b&c=%20+" → [["a","b"],["c","  "]], checking that only unreserved characters are bare
+ * and that a space is sent as '+', as botocore sends it (and moto's verifier requires). */
 static json_t *decode_form(const char *body)
 {
     struct plumb_buf name = PLUMB_BUF_INIT, value = PLUMB_BUF_INIT, *cur = &name;
@@ -113,8 +114,11 @@ static json_t *decode_form(const char *body)
                 break;
         } else if (*p == '=' && cur == &name) {
             cur = &value;
+        } else if (*p == '+') {
+            plumb_buf_putc(cur, ' ');
         } else if (*p == '%') {
             cr_assert(hexval(p[1]) >= 0 && hexval(p[2]) >= 0, "bad escape in form body: %s", p);
+            cr_assert(!(p[1] == '2' && p[2] == '0'), "a space sent as %%20, not '+': %s", p);
             plumb_buf_putc(cur, (char)(hexval(p[1]) * 16 + hexval(p[2])));
             p += 2;
         } else {

@@ -1,0 +1,438 @@
+/*
+ * AWS::EC2::InternetGateway — internet gateways.
+ *
+ * AWS names gateways (InternetGatewayId): an interrupted apply finds the one it made by its
+ * plumb:* tags, attached by CreateInternetGateway itself (TagSpecifications). Tags are the
+ * only property; they change with CreateTags / DeleteTags.
+ *
+ * The type has no VPC property: CloudFormation attaches a gateway with
+ * AWS::EC2::VPCGatewayAttachment, which plumb does not support yet. A gateway attached by
+ * other means is still removable: remove detaches it from every VPC first, as AWS requires.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "provider/provider.h"
+#include "provider/util.h"
+#include "util/error.h"
+#include "util/sys.h"
+
+/* Filter values per call: AWS takes at most 200, all filters together. */
+#define CHUNK 100
+
+/* EC2 is eventually consistent: a new id can be unknown to describes for a moment. A
+ * DependencyViolation can outlive what caused it: detaching fails while public addresses of
+ * deleted instances or tasks are still mapped in the VPC. */
+#define SETTLE_ATTEMPTS     6
+#define DEPENDENCY_ATTEMPTS 10
+
+static int last_code_is(const char *code)
+{
+    const struct plumb_aws_error_info *e = plumb_aws_last_error();
+
+    return e && strcmp(e->code, code) == 0;
+}
+
+/* plumb_aws_call, again while it fails with AWS error `code` (or, with code NULL, while it
+ * fails with not found), up to `attempts` times. */
+static int call_retrying(struct plumb_aws *aws, const char *operation, const json_t *in,
+                         json_t **out, const char *code, int attempts)
+{
+    long wait_ms = 500;
+    int error, i;
+
+    for (i = 1;; i++) {
+        *out = NULL;
+        error = plumb_aws_call(aws, "ec2", operation, in, out);
+        if (error == 0 || i >= attempts)
+            break;
+        if (code ? !last_code_is(code) : error != PLUMB_ENOTFOUND)
+            break;
+        plumb_sleep_ms(wait_ms);
+        wait_ms = wait_ms * 2 > 10000 ? 10000 : wait_ms * 2;
+    }
+    return error;
+}
+
+static int call(struct plumb_aws *aws, const char *operation, json_t *in)
+{
+    json_t *out = NULL;
+    int error = plumb_aws_call(aws, "ec2", operation, in, &out);
+
+    json_decref(in);
+    json_decref(out);
+    return error;
+}
+
+/* [{"ResourceType": type, "Tags": [...]}] for props' tags, or NULL when there are none. */
+static json_t *tag_specifications(const json_t *props, const char *resource_type)
+{
+    const json_t *tags = json_object_get(props, "Tags");
+
+    if (!json_array_size(tags))
+        return NULL;
+    return json_pack("[{s:s, s:O}]", "ResourceType", resource_type, "Tags", tags);
+}
+
+/*
+ * CreateTags / DeleteTags turning the Tags of `current` (as read) into after's. Tags AWS
+ * reserves ("aws:...") stay: they cannot be removed. An `after` without Tags leaves them.
+ */
+static int sync_tags(struct plumb_aws *aws, const char *resource_id, const json_t *current,
+                     const json_t *after)
+{
+    json_t *tb = plumb_provider_tags_to_map(json_object_get(current, "Tags"));
+    json_t *ta = plumb_provider_tags_to_map(json_object_get(after, "Tags"));
+    json_t *add = NULL, *del = NULL, *list = NULL, *k;
+    const char *key;
+    size_t i;
+    int error = 0;
+
+    PLUMB_ALLOC_CHECK(tb);
+    PLUMB_ALLOC_CHECK(ta);
+    if (!json_object_get(after, "Tags"))
+        goto done;
+    json_object_foreach(tb, key, k) if (strncmp(key, "aws:", 4) == 0) json_object_set(ta, key, k);
+    plumb_provider_tags_diff(tb, ta, &add, &del);
+    PLUMB_ALLOC_CHECK(add);
+    PLUMB_ALLOC_CHECK(del);
+    if (json_object_size(add)) {
+        list = plumb_provider_tags_to_list(add, "Key", "Value");
+        PLUMB_TRY(call(aws, "CreateTags",
+                       json_pack("{s:[s], s:O}", "Resources", resource_id, "Tags", list)));
+    }
+    if (json_array_size(del)) {
+        json_decref(list);
+        list = json_array();
+        PLUMB_ALLOC_CHECK(list);
+        json_array_foreach(del, i, k) json_array_append_new(list, json_pack("{s:O}", "Key", k));
+        PLUMB_TRY(call(aws, "DeleteTags",
+                       json_pack("{s:[s], s:O}", "Resources", resource_id, "Tags", list)));
+    }
+done:
+    json_decref(tb);
+    json_decref(ta);
+    json_decref(add);
+    json_decref(del);
+    json_decref(list);
+    return error;
+}
+
+/*
+ * Filters matching the plumb:* tags of props (address, project, env: the same address can
+ * exist in two environments of one account), or NULL when props carry no plumb:address.
+ */
+static json_t *plumb_tag_filters(const json_t *props)
+{
+    json_t *filters, *tags = plumb_provider_tags_to_map(json_object_get(props, "Tags")), *v;
+    const char *k;
+    char name[300];
+
+    if (!tags || !json_object_get(tags, "plumb:address")) {
+        json_decref(tags);
+        return NULL;
+    }
+    filters = json_array();
+    json_object_foreach(tags, k, v)
+    {
+        if (strncmp(k, "plumb:", 6) != 0)
+            continue;
+        snprintf(name, sizeof(name), "tag:%s", k);
+        json_array_append_new(filters, json_pack("{s:s, s:[O]}", "Name", name, "Values", v));
+    }
+    json_decref(tags);
+    return filters;
+}
+
+static int describe_gateways(struct plumb_aws *aws, json_t *filters, json_t **gateways)
+{
+    json_t *in = json_pack("{s:O}", "Filters", filters), *out = NULL;
+    int error = 0;
+
+    *gateways = NULL;
+    PLUMB_ALLOC_CHECK(in);
+    PLUMB_TRY(plumb_aws_paginate(aws, "ec2", "DescribeInternetGateways", in, &out));
+    *gateways = json_incref(json_object_get(out, "InternetGateways"));
+    if (!*gateways)
+        *gateways = json_array();
+done:
+    json_decref(in);
+    json_decref(out);
+    return error;
+}
+
+/* One DescribeInternetGateways entry → the CloudFormation shape. */
+static json_t *observe(const json_t *gateway)
+{
+    json_t *o = json_object(), *tags;
+
+    if (!o)
+        return NULL;
+    json_object_set(o, "InternetGatewayId", json_object_get(gateway, "InternetGatewayId"));
+    tags = plumb_provider_tags_to_map(json_object_get(gateway, "Tags"));
+    json_object_set_new(o, "Tags", plumb_provider_tags_to_list(tags, "Key", "Value"));
+    json_decref(tags);
+    return o;
+}
+
+static const json_t *find_gateway(const json_t *gateways, const char *gateway_id)
+{
+    const json_t *g;
+    size_t i;
+
+    json_array_foreach(gateways, i, g)
+    {
+        const char *id = json_string_value(json_object_get(g, "InternetGatewayId"));
+        if (id && strcmp(id, gateway_id) == 0)
+            return g;
+    }
+    return NULL;
+}
+
+/* The gateway as DescribeInternetGateways has it (with its attachments), or NULL. */
+static int describe_one(struct plumb_aws *aws, const char *gateway_id, json_t **gateway)
+{
+    json_t *filters, *gateways = NULL;
+    int error = 0;
+
+    *gateway = NULL;
+    /* InternetGatewayIds would fail with NotFound; the filter returns what exists */
+    filters = json_pack("[{s:s, s:[s]}]", "Name", "internet-gateway-id", "Values", gateway_id);
+    PLUMB_ALLOC_CHECK(filters);
+    PLUMB_TRY(describe_gateways(aws, filters, &gateways));
+    *gateway = json_incref((json_t *)find_gateway(gateways, gateway_id));
+done:
+    json_decref(filters);
+    json_decref(gateways);
+    return error;
+}
+
+static int igw_read(struct plumb_aws *aws, const json_t *id, json_t **observed)
+{
+    const char *gateway_id = plumb_provider_id_str(id, "InternetGatewayId");
+    json_t *g = NULL;
+    int error = 0;
+
+    *observed = NULL;
+    if (!gateway_id)
+        return plumb_error_set(PLUMB_EINVALID, "internet gateway id lacks InternetGatewayId");
+    PLUMB_TRY(describe_one(aws, gateway_id, &g));
+    if (g) {
+        *observed = observe(g);
+        PLUMB_ALLOC_CHECK(*observed);
+    }
+done:
+    json_decref(g);
+    return error;
+}
+
+/* One DescribeInternetGateways per chunk of ids, by filter. */
+static int igw_read_many(struct plumb_aws *aws, const json_t *ids, json_t **observed)
+{
+    json_t *result = json_array(), *chunk = NULL, *filters = NULL, *gateways = NULL, *o;
+    const json_t *g;
+    size_t start, i, n = json_array_size(ids);
+    int error = 0;
+
+    *observed = NULL;
+    PLUMB_ALLOC_CHECK(result);
+    for (start = 0; start < n; start += CHUNK) {
+        chunk = json_array();
+        PLUMB_ALLOC_CHECK(chunk);
+        for (i = start; i < n && i < start + CHUNK; i++) {
+            const char *gid = plumb_provider_id_str(json_array_get(ids, i), "InternetGatewayId");
+            if (gid)
+                json_array_append_new(chunk, json_string(gid));
+        }
+        if (json_array_size(chunk)) {
+            filters = json_pack("[{s:s, s:O}]", "Name", "internet-gateway-id", "Values", chunk);
+            PLUMB_ALLOC_CHECK(filters);
+            PLUMB_TRY(describe_gateways(aws, filters, &gateways));
+        }
+        for (i = start; i < n && i < start + CHUNK; i++) {
+            const char *gid = plumb_provider_id_str(json_array_get(ids, i), "InternetGatewayId");
+            o = NULL;
+            if (gid && (g = find_gateway(gateways, gid))) {
+                o = observe(g);
+                PLUMB_ALLOC_CHECK(o);
+            }
+            json_array_append_new(result, o ? o : json_null());
+        }
+        json_decref(chunk);
+        json_decref(filters);
+        json_decref(gateways);
+        chunk = filters = gateways = NULL;
+    }
+    *observed = result;
+    result = NULL;
+done:
+    json_decref(result);
+    json_decref(chunk);
+    json_decref(filters);
+    json_decref(gateways);
+    return error;
+}
+
+/* By plumb:* tags: a gateway has no other property to tell two apart. */
+static int igw_lookup(struct plumb_aws *aws, const json_t *props, json_t **id)
+{
+    json_t *filters = plumb_tag_filters(props), *gateways = NULL;
+    int error = 0;
+
+    *id = NULL;
+    if (!filters)
+        return 0;
+    PLUMB_TRY(describe_gateways(aws, filters, &gateways));
+    if (json_array_size(gateways) > 1) {
+        error = plumb_error_set(
+            PLUMB_ECONFLICT,
+            "%zu internet gateways carry the same plumb tags: '%s' and '%s'; delete the one "
+            "not in use",
+            json_array_size(gateways),
+            json_string_value(json_object_get(json_array_get(gateways, 0), "InternetGatewayId")),
+            json_string_value(json_object_get(json_array_get(gateways, 1), "InternetGatewayId")));
+        goto done;
+    }
+    if (json_array_size(gateways) == 1)
+        *id = json_pack("{s:O}", "InternetGatewayId",
+                        json_object_get(json_array_get(gateways, 0), "InternetGatewayId"));
+done:
+    json_decref(filters);
+    json_decref(gateways);
+    return error;
+}
+
+/* Reads what was just created; a new id can be invisible to describes for a moment. */
+static int read_new(struct plumb_aws *aws, const json_t *id, json_t **observed)
+{
+    long wait_ms = 500;
+    int error = 0, i;
+
+    for (i = 1;; i++) {
+        PLUMB_TRY(igw_read(aws, id, observed));
+        if (*observed || i >= SETTLE_ATTEMPTS)
+            break;
+        plumb_sleep_ms(wait_ms);
+        wait_ms *= 2;
+    }
+    if (!*observed)
+        error = plumb_error_set(PLUMB_ENOTFOUND,
+                                "internet gateway '%s' does not show after its creation",
+                                plumb_provider_id_str(id, "InternetGatewayId"));
+done:
+    return error;
+}
+
+static int igw_create(struct plumb_aws *aws, const json_t *props, json_t **observed)
+{
+    json_t *in = json_object(), *out = NULL, *id = NULL, *specs;
+    const char *gateway_id;
+    int error = 0;
+
+    *observed = NULL;
+    PLUMB_ALLOC_CHECK(in);
+    if ((specs = tag_specifications(props, "internet-gateway")))
+        json_object_set_new(in, "TagSpecifications", specs);
+    PLUMB_TRY(plumb_aws_call(aws, "ec2", "CreateInternetGateway", in, &out));
+    gateway_id = json_string_value(
+        json_object_get(json_object_get(out, "InternetGateway"), "InternetGatewayId"));
+    if (!gateway_id) {
+        error = plumb_error_set(PLUMB_ERROR,
+                                "ec2 CreateInternetGateway: no InternetGatewayId in the response");
+        goto done;
+    }
+    id = json_pack("{s:s}", "InternetGatewayId", gateway_id);
+    PLUMB_ALLOC_CHECK(id);
+    error = read_new(aws, id, observed);
+done:
+    json_decref(in);
+    json_decref(out);
+    json_decref(id);
+    return error;
+}
+
+/*
+ * Against what AWS has now (read first), not `before`: the executor's `before` is what was
+ * last applied, which equals `after` when the change to make is a repair of drift.
+ */
+static int igw_update(struct plumb_aws *aws, const json_t *id, const json_t *before,
+                      const json_t *after, json_t **observed)
+{
+    const char *gateway_id = plumb_provider_id_str(id, "InternetGatewayId");
+    json_t *current = NULL;
+    int error = 0;
+
+    (void)before;
+    *observed = NULL;
+    if (!gateway_id)
+        return plumb_error_set(PLUMB_EINVALID, "internet gateway id lacks InternetGatewayId");
+    PLUMB_TRY(igw_read(aws, id, &current));
+    if (!current) {
+        error =
+            plumb_error_set(PLUMB_ENOTFOUND, "internet gateway '%s' does not exist", gateway_id);
+        goto done;
+    }
+    if (plumb_provider_changed(current, after, "Tags"))
+        PLUMB_TRY(sync_tags(aws, gateway_id, current, after));
+    PLUMB_TRY(igw_read(aws, id, observed));
+    if (!*observed)
+        error =
+            plumb_error_set(PLUMB_ENOTFOUND, "internet gateway '%s' does not exist", gateway_id);
+done:
+    json_decref(current);
+    return error;
+}
+
+/* AWS refuses to delete an attached gateway: detach it from every VPC first. */
+static int igw_remove(struct plumb_aws *aws, const json_t *id, unsigned flags)
+{
+    const char *gateway_id = plumb_provider_id_str(id, "InternetGatewayId");
+    json_t *g = NULL, *in = NULL, *out = NULL, *a;
+    size_t i;
+    int error = 0;
+
+    (void)flags;
+    if (!gateway_id)
+        return plumb_error_set(PLUMB_EINVALID, "internet gateway id lacks InternetGatewayId");
+    PLUMB_TRY(describe_one(aws, gateway_id, &g));
+    if (!g)
+        goto done; /* gone already */
+    json_array_foreach(json_object_get(g, "Attachments"), i, a)
+    {
+        const char *vpc = json_string_value(json_object_get(a, "VpcId"));
+        if (!vpc)
+            continue;
+        in = json_pack("{s:s, s:s}", "InternetGatewayId", gateway_id, "VpcId", vpc);
+        PLUMB_ALLOC_CHECK(in);
+        error = call_retrying(aws, "DetachInternetGateway", in, &out, "DependencyViolation",
+                              DEPENDENCY_ATTEMPTS);
+        /* detached (or the VPC deleted) meanwhile: what we wanted */
+        if (error < 0 && (error == PLUMB_ENOTFOUND || last_code_is("Gateway.NotAttached")))
+            error = 0;
+        PLUMB_TRY(error);
+        json_decref(in);
+        json_decref(out);
+        in = out = NULL;
+    }
+    in = json_pack("{s:s}", "InternetGatewayId", gateway_id);
+    PLUMB_ALLOC_CHECK(in);
+    error = call_retrying(aws, "DeleteInternetGateway", in, &out, "DependencyViolation",
+                          DEPENDENCY_ATTEMPTS);
+    if (error == PLUMB_ENOTFOUND)
+        error = 0; /* gone already */
+done:
+    json_decref(g);
+    json_decref(in);
+    json_decref(out);
+    return error;
+}
+
+const struct plumb_resource_type plumb_driver_ec2_internetgateway = {
+    .type_name = "AWS::EC2::InternetGateway",
+    .read = igw_read,
+    .read_many = igw_read_many,
+    .lookup = igw_lookup,
+    .create = igw_create,
+    .update = igw_update,
+    .remove = igw_remove,
+};
