@@ -462,17 +462,26 @@ static struct task *make_task(struct run *r, size_t node, int *err)
     }
     task->props = plumb_apply_plain(desired);
     if (c->action == PLUMB_ACTION_UPDATE) {
-        /* The driver's `before` is what AWS has (observed over last applied, as the plan
-         * compared), except where the plan found no difference: there it is `after`, so a
-         * driver that diffs the two calls exactly what the plan shows — drift included. */
+        /* The driver's `before` holds what the plan compared and nothing else: for a property
+         * the plan found different, what AWS has (drift included); for the other declared
+         * ones, `after` itself. Undeclared settings AWS has are absent from both, so a driver
+         * that works by difference changes exactly what the plan showed. */
+        const json_t *actual = c->before ? c->before : json_object_get(rec, "properties"), *dd;
         const char *k;
         json_t *v;
-        task->before =
-            plumb_apply_plain(c->before ? c->before : json_object_get(rec, "properties"));
+        size_t di;
+        task->before = json_object();
         json_object_foreach(task->props, k, v)
         {
             if (!diff_touches(c->diffs, k))
                 json_object_set(task->before, k, v);
+        }
+        json_array_foreach(c->diffs, di, dd)
+        {
+            const char *path = json_string_value(json_object_get(dd, "path"));
+            const json_t *was = path ? json_object_get(actual, path) : NULL;
+            if (was)
+                json_object_set_new(task->before, path, plumb_apply_plain(was));
         }
     }
     /* the record keeps the declared values (secrets as fingerprints), not the plain ones */
