@@ -87,7 +87,8 @@ struct task {
     json_t *new_id;
     int adopted;
     double seconds;
-    struct task *next; /* queues */
+    unsigned long requests; /* AWS requests this action made, waits included */
+    struct task *next;      /* queues */
 };
 
 struct progress_ctx {
@@ -297,7 +298,9 @@ static void *worker(void *arg)
         pthread_mutex_unlock(&p->lock);
 
         start = now_s();
+        t->requests = plumb_aws_thread_requests();
         t->error = run_task(p->aws, t);
+        t->requests = plumb_aws_thread_requests() - t->requests;
         t->seconds = now_s() - start;
         if (t->error < 0)
             t->message = strdup(plumb_error_message());
@@ -549,9 +552,10 @@ static int commit(struct run *r, struct task *t)
         else if (t->step == STEP_REPLACE)
             r->res->replaced++;
     }
-    entry = json_pack("{s:s, s:s, s:O?, s:O?, s:b}", "address", t->address, "step",
+    entry = json_pack("{s:s, s:s, s:O?, s:O?, s:b, s:I, s:f, s:O}", "address", t->address, "step",
                       plumb_action_name(c->action), "id", t->new_id, "old_id", t->id, "adopted",
-                      t->adopted);
+                      t->adopted, "requests", (json_int_t)t->requests, "seconds", t->seconds,
+                      "depends_on", c->depends_on ? c->depends_on : json_null());
     /* what rollback needs to restore an update: the last applied values, secrets as
      * fingerprints (a secret cannot be restored from a journal, and must not be in one) */
     if (t->step == STEP_UPDATE && old_props)

@@ -92,6 +92,9 @@ const struct plumb_aws_error_info *plumb_aws_last_error(void);
 
 /* What `--stats` prints: calls, retries and time per service since the handle was made. */
 void plumb_aws_stats_render(struct plumb_buf *out, const struct plumb_aws *aws);
+/* HTTP requests this thread has sent through any client so far (the executor counts each
+ * action's calls with it: the apply benchmark's critical path is made of them). */
+unsigned long plumb_aws_thread_requests(void);
 /* Total calls (attempts included) to `service`, or to all when NULL. */
 unsigned long plumb_aws_stats_calls(const struct plumb_aws *aws, const char *service);
 

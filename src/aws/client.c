@@ -55,6 +55,12 @@ struct plumb_aws {
 };
 
 static _Thread_local struct plumb_aws_error_info last_aws_error;
+static _Thread_local unsigned long thread_requests;
+
+unsigned long plumb_aws_thread_requests(void)
+{
+    return thread_requests;
+}
 static _Thread_local int has_aws_error;
 
 const struct plumb_aws_error_info *plumb_aws_last_error(void)
@@ -689,6 +695,7 @@ int plumb_aws__call_with(struct plumb_aws *aws, const struct plumb_aws_credentia
         attempt++;
         PLUMB_TRY(sign_request(&req, aws, svc, source, creds));
         t0 = now_seconds();
+        thread_requests++;
         error = plumb_http_send(&resp, &req, &aws->http);
         plumb_log_debug("aws: %s %s attempt %d: %s%ld (%.0f ms)", service, operation, attempt,
                         error < 0 ? "transport error, " : "HTTP ", resp.status,

@@ -75,6 +75,7 @@ static const struct plumb_cli_option rollback_options[] = {
 static const struct plumb_cli_option runs_options[] = {
     {"--env", 'e', "ENV", "the environment"},
     {"--json", 0, NULL, "print as JSON"},
+    {"--run", 0, "ID", "one run with its journal, as JSON"},
     {NULL, 0, NULL, NULL},
 };
 
@@ -95,8 +96,8 @@ static const struct plumb_cli_command commands[] = {
      "delete every resource plumb manages in the environment", apply_options, 0, 0},
     {"rollback", plumb_cmd_rollback, "-e ENV [--run ID]", "undo a past apply from its journal",
      rollback_options, 0, 0},
-    {"runs", plumb_cmd_runs, "-e ENV [--json]", "list applies, rollbacks and their outcomes",
-     runs_options, 0, 0},
+    {"runs", plumb_cmd_runs, "-e ENV [--json] [--run ID]",
+     "list applies, rollbacks and their outcomes", runs_options, 0, 0},
     {"refresh", plumb_cmd_refresh, "-e ENV",
      "read every managed resource from AWS into state; changes nothing in AWS", env_options, 0, 0},
     {"state", plumb_cmd_state, "list|show ADDR|rm ADDR -e ENV",
