@@ -20,9 +20,16 @@ moto_start
 moto_enable_auth
 echo "   $MOTO_URL, access key $AWS_ACCESS_KEY_ID"
 
-# A copy of the example, so the demo leaves no state in the repository.
+# A copy of the example, so the demo leaves no state in the repository. Its post-apply health
+# check asks the load balancer's DNS name for /health, which an emulator cannot serve: the
+# demo's copy goes without it (a failing check would roll the whole apply back).
 cp -r examples/cloudshop "$E2E_TMP/cloudshop"
 cd "$E2E_TMP/cloudshop"
+python3 - <<'PY'
+import re
+text = open("plumb.yaml").read()
+open("plumb.yaml", "w").write(re.sub(r"\nchecks:\n(?:  .*\n|    .*\n)+", "\n", text))
+PY
 export CLOUDSHOP_DB_PASSWORD="demo-$(date +%s)-password"
 step() {
   echo

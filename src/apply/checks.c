@@ -63,12 +63,16 @@ int plumb_apply_checks(const struct plumb_model *m, const json_t *records, int q
             status = get_status(json_string_value(url), err, sizeof(err));
             if (status == c->expect)
                 break;
-            if (plumb_clock_now() - start >= c->within)
+            if (plumb_clock_now() - start >= c->within) {
+                char got[300];
+                if (status)
+                    snprintf(got, sizeof(got), "answered HTTP %ld", status);
+                else
+                    snprintf(got, sizeof(got), "did not answer (%s)", err[0] ? err : "no response");
                 return plumb_error_set(PLUMB_ERROR,
-                                       "check failed: GET %s answered %s%ld%s, expected %d "
-                                       "within %lds",
-                                       json_string_value(url), status ? "HTTP " : "", status,
-                                       err[0] ? err : "", c->expect, c->within);
+                                       "check failed: GET %s %s, expected %d within %lds",
+                                       json_string_value(url), got, c->expect, c->within);
+            }
             plumb_sleep_ms(poll);
         }
         if (!quiet)
