@@ -21,11 +21,11 @@ typedef int (*plumb_apply_resolve_fn)(void *ctx, const json_t *records,
                                       const struct plumb_model **model);
 
 struct plumb_apply_options {
-    int parallelism;  /* workers, at least 1 */
-    int no_rollback;  /* leave things as they are on failure */
-    int quiet;        /* no progress lines */
+    int parallelism;           /* workers, at least 1 */
+    int no_rollback;           /* leave things as they are on failure */
+    int quiet;                 /* no progress lines */
     const char *project, *env; /* for plumb:project and plumb:env tags */
-    const char *kind; /* "apply", "destroy": recorded in runs */
+    const char *kind;          /* "apply", "destroy": recorded in runs */
     plumb_apply_resolve_fn resolve;
     void *resolve_ctx;
     long progress_every; /* seconds between "still creating" lines; 0: 10 */
@@ -45,9 +45,8 @@ struct plumb_apply_result {
  * error. SIGINT (set plumb_apply_interrupt) stops scheduling new actions, lets running ones
  * finish, records everything and returns PLUMB_ERROR.
  */
-int plumb_apply_run(struct plumb_apply_result *out, struct plumb_aws *aws,
-                    struct plumb_state *st, const struct plumb_plan *plan,
-                    const struct plumb_apply_options *opts);
+int plumb_apply_run(struct plumb_apply_result *out, struct plumb_aws *aws, struct plumb_state *st,
+                    const struct plumb_plan *plan, const struct plumb_apply_options *opts);
 
 /* Undoes a past run from its journal: deletes what it created, restores what it updated. */
 int plumb_apply_rollback_run(struct plumb_apply_result *out, struct plumb_aws *aws,

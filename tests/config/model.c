@@ -246,13 +246,12 @@ Test(model, escapes_and_aws_values)
     const json_t *r;
     char *diags;
 
-    write_file("plumb.yaml",
-               "project: demo\nregion: eu-west-1\nenvironments: { stage: {} }\n"
-               "resources:\n"
-               "  api_secret:\n"
-               "    type: AWS::SecretsManager::Secret\n"
-               "    properties:\n"
-               "      Description: /x/${aws.account_id}/${aws.region}/$${literal}\n");
+    write_file("plumb.yaml", "project: demo\nregion: eu-west-1\nenvironments: { stage: {} }\n"
+                             "resources:\n"
+                             "  api_secret:\n"
+                             "    type: AWS::SecretsManager::Secret\n"
+                             "    properties:\n"
+                             "      Description: /x/${aws.account_id}/${aws.region}/$${literal}\n");
     diags = resolve("stage", &m, NULL);
     cr_assert_str_eq(diags, "", "%s", diags);
     r = m->resources[0].properties;
