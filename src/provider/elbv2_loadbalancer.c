@@ -18,6 +18,7 @@
  * declared or not: a property or attribute `after` does not declare is left as it is (AWS's
  * default for it depends on the type).
  */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -226,6 +227,41 @@ done:
     return error;
 }
 
+/*
+ * The name to create under: Name, or when none is declared one derived from plumb's own tags
+ * (plumb:project, plumb:env, plumb:address), as CloudFormation derives one from the stack. The
+ * same props always give the same name, so lookup finds what an interrupted create made.
+ * Names are at most 32 letters, digits and hyphens. 0, or PLUMB_EINVALID when neither exists.
+ */
+static int name_for(const json_t *props, char *out, size_t n, const char *what)
+{
+    static const char *const keys[] = {"plumb:project", "plumb:env", "plumb:address"};
+    const char *name = json_string_value(json_object_get(props, "Name")), *v;
+    json_t *tags;
+    uint64_t h = 1469598103934665603ULL; /* FNV-1a */
+    size_t k;
+    int found = 0;
+
+    if (name) {
+        snprintf(out, n, "%s", name);
+        return 0;
+    }
+    tags = plumb_provider_tags_to_map(json_object_get(props, "Tags"));
+    for (k = 0; k < sizeof(keys) / sizeof(keys[0]); k++) {
+        v = json_string_value(json_object_get(tags, keys[k]));
+        found |= k == 2 && v;
+        for (; v && *v; v++)
+            h = (h ^ (unsigned char)*v) * 1099511628211ULL;
+        h = (h ^ '/') * 1099511628211ULL;
+    }
+    json_decref(tags);
+    if (!found)
+        return plumb_error_set(PLUMB_EINVALID, "a %s needs Name (or plumb's tags to derive one)",
+                               what);
+    snprintf(out, n, "plumb-%016llx", (unsigned long long)h);
+    return 0;
+}
+
 /* DescribeLoadBalancers by ARNs (input member `member`: "LoadBalancerArns" or "Names");
  * values: an array; NULL lists every balancer. */
 static int describe(struct plumb_aws *aws, const char *member, const json_t *values, json_t **lbs)
@@ -283,6 +319,11 @@ static int describe_tags(struct plumb_aws *aws, const json_t *arns, json_t **tag
         } else if (error < 0) {
             goto done;
         } else {
+            /* a resource the answer leaves out has no tags (it was just described) */
+            json_array_foreach(chunk, j, d)
+            {
+                json_object_set_new(all, json_string_value(d), json_array());
+            }
             json_array_foreach(json_object_get(out, "TagDescriptions"), j, d)
             {
                 const char *arn = json_string_value(json_object_get(d, "ResourceArn"));
@@ -454,14 +495,16 @@ done:
 
 static int lb_lookup(struct plumb_aws *aws, const json_t *props, json_t **id)
 {
-    const char *name = json_string_value(json_object_get(props, "Name"));
+    char name[64];
     json_t *names = NULL, *lbs = NULL;
     const json_t *lb;
     int error = 0;
 
     *id = NULL;
-    if (!name)
-        return 0;
+    if (name_for(props, name, sizeof(name), "load balancer") < 0) {
+        plumb_error_clear();
+        return 0; /* nothing to find it by */
+    }
     names = json_pack("[s]", name);
     PLUMB_ALLOC_CHECK(names);
     error = describe(aws, "Names", names, &lbs);
@@ -547,19 +590,18 @@ static int lb_remove(struct plumb_aws *aws, const json_t *id, unsigned flags);
 
 static int lb_create(struct plumb_aws *aws, const json_t *props, json_t **observed)
 {
-    static const char *const same[] = {"Name",   "Subnets", "SubnetMappings", "SecurityGroups",
-                                       "Scheme", "Type",    "IpAddressType"};
+    static const char *const same[] = {"Subnets", "SubnetMappings", "SecurityGroups",
+                                       "Scheme",  "Type",           "IpAddressType"};
     json_t *in = json_object(), *out = NULL, *tags = NULL, *id = NULL, *v;
     const char *arn;
+    char name[64];
     size_t i;
     int error = 0;
 
     *observed = NULL;
     PLUMB_ALLOC_CHECK(in);
-    if (!json_is_string(json_object_get(props, "Name"))) {
-        error = plumb_error_set(PLUMB_EINVALID, "a load balancer needs Name");
-        goto done;
-    }
+    PLUMB_TRY(name_for(props, name, sizeof(name), "load balancer"));
+    json_object_set_new(in, "Name", json_string(name));
     for (i = 0; i < sizeof(same) / sizeof(same[0]); i++)
         if ((v = json_object_get(props, same[i])))
             json_object_set(in, same[i], v);

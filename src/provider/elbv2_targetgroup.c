@@ -18,6 +18,7 @@
  * declared (an ECS service registers its tasks itself). Targets being deregistered
  * (draining) are not reported: they are on their way out.
  */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -274,6 +275,41 @@ done:
     return error;
 }
 
+/*
+ * The name to create under: Name, or when none is declared one derived from plumb's own tags
+ * (plumb:project, plumb:env, plumb:address), as CloudFormation derives one from the stack. The
+ * same props always give the same name, so lookup finds what an interrupted create made.
+ * Names are at most 32 letters, digits and hyphens. 0, or PLUMB_EINVALID when neither exists.
+ */
+static int name_for(const json_t *props, char *out, size_t n, const char *what)
+{
+    static const char *const keys[] = {"plumb:project", "plumb:env", "plumb:address"};
+    const char *name = json_string_value(json_object_get(props, "Name")), *v;
+    json_t *tags;
+    uint64_t h = 1469598103934665603ULL; /* FNV-1a */
+    size_t k;
+    int found = 0;
+
+    if (name) {
+        snprintf(out, n, "%s", name);
+        return 0;
+    }
+    tags = plumb_provider_tags_to_map(json_object_get(props, "Tags"));
+    for (k = 0; k < sizeof(keys) / sizeof(keys[0]); k++) {
+        v = json_string_value(json_object_get(tags, keys[k]));
+        found |= k == 2 && v;
+        for (; v && *v; v++)
+            h = (h ^ (unsigned char)*v) * 1099511628211ULL;
+        h = (h ^ '/') * 1099511628211ULL;
+    }
+    json_decref(tags);
+    if (!found)
+        return plumb_error_set(PLUMB_EINVALID, "a %s needs Name (or plumb's tags to derive one)",
+                               what);
+    snprintf(out, n, "plumb-%016llx", (unsigned long long)h);
+    return 0;
+}
+
 /* DescribeTargetGroups by `member` ("TargetGroupArns" or "Names"); values NULL: every group. */
 static int describe(struct plumb_aws *aws, const char *member, const json_t *values, json_t **tgs)
 {
@@ -330,6 +366,11 @@ static int describe_tags(struct plumb_aws *aws, const json_t *arns, json_t **tag
         } else if (error < 0) {
             goto done;
         } else {
+            /* a resource the answer leaves out has no tags (it was just described) */
+            json_array_foreach(chunk, j, d)
+            {
+                json_object_set_new(all, json_string_value(d), json_array());
+            }
             json_array_foreach(json_object_get(out, "TagDescriptions"), j, d)
             {
                 const char *arn = json_string_value(json_object_get(d, "ResourceArn"));
@@ -510,14 +551,16 @@ done:
 
 static int tg_lookup(struct plumb_aws *aws, const json_t *props, json_t **id)
 {
-    const char *name = json_string_value(json_object_get(props, "Name"));
+    char name[64];
     json_t *names = NULL, *tgs = NULL;
     const json_t *tg;
     int error = 0;
 
     *id = NULL;
-    if (!name)
-        return 0;
+    if (name_for(props, name, sizeof(name), "target group") < 0) {
+        plumb_error_clear();
+        return 0; /* nothing to find it by */
+    }
     names = json_pack("[s]", name);
     PLUMB_ALLOC_CHECK(names);
     error = describe(aws, "Names", names, &tgs);
@@ -649,6 +692,7 @@ static int tg_remove(struct plumb_aws *aws, const json_t *id, unsigned flags);
 
 static int tg_create(struct plumb_aws *aws, const json_t *props, json_t **observed)
 {
+    char name[64];
     json_t *in = json_object(), *out = NULL, *tags = NULL, *id = NULL, *v;
     const char *arn;
     size_t i;
@@ -656,11 +700,8 @@ static int tg_create(struct plumb_aws *aws, const json_t *props, json_t **observ
 
     *observed = NULL;
     PLUMB_ALLOC_CHECK(in);
-    if (!json_is_string(json_object_get(props, "Name"))) {
-        error = plumb_error_set(PLUMB_EINVALID, "a target group needs Name");
-        goto done;
-    }
-    json_object_set(in, "Name", json_object_get(props, "Name"));
+    PLUMB_TRY(name_for(props, name, sizeof(name), "target group"));
+    json_object_set_new(in, "Name", json_string(name));
     for (i = 0; same_members[i]; i++)
         if (strcmp(same_members[i], "TargetGroupArn") != 0 &&
             (v = json_object_get(props, same_members[i])))

@@ -300,7 +300,6 @@ Test(driver_elbv2_listenerrule, aws_errors_keep_their_code)
     cr_expect_str_eq(json_string_value(json_object_get(found, "RuleArn")), taken);
     json_decref(found);
     json_decref(props);
-    json_incref(props);
     free(taken);
     plumb_aws_free(aws);
 }

@@ -338,6 +338,47 @@ Test(driver_elbv2_targetgroup, undeclared_settings_are_left_alone)
     plumb_aws_free(aws);
 }
 
+/* Without Name, the name derives from plumb's tags: the same resource, the same name. */
+Test(driver_elbv2_targetgroup, a_name_is_derived_from_plumb_tags)
+{
+    const struct plumb_resource_type *t = driver();
+    struct plumb_aws *aws = test_moto_client();
+    json_t *props, *bare, *observed = NULL, *found = NULL, *tg;
+    const char *name;
+
+    props = json_pack("{s:i, s:s, s:s, s:s, s:[{s:s, s:s}, {s:s, s:s}, {s:s, s:s}]}", "Port", 80,
+                      "Protocol", "HTTP", "TargetType", "ip", "VpcId", vpc, "Tags", "Key",
+                      "plumb:address", "Value", "web_tg", "Key", "plumb:env", "Value", "stage",
+                      "Key", "plumb:project", "Value", "shop");
+    cr_assert_eq(t->create(aws, props, &observed), 0, "%s", plumb_error_message());
+    name = json_string_value(json_object_get(observed, "Name"));
+    cr_assert_not_null(name);
+    cr_expect_eq(strncmp(name, "plumb-", 6), 0, "%s", name);
+    cr_expect_leq(strlen(name), 32);
+    tg = cli_tg(json_string_value(json_object_get(observed, "TargetGroupArn")));
+    cr_expect_str_eq(json_string_value(json_object_get(tg, "TargetGroupName")), name);
+    json_decref(tg);
+    cr_assert_eq(t->lookup(aws, props, &found), 0, "%s", plumb_error_message());
+    cr_assert_not_null(found, "lookup derives the same name");
+    cr_expect(json_equal(json_object_get(found, "TargetGroupArn"),
+                         json_object_get(observed, "TargetGroupArn")));
+    json_decref(found);
+
+    /* neither Name nor plumb's tags: nothing to name it by */
+    bare = json_pack("{s:i, s:s, s:s, s:s}", "Port", 80, "Protocol", "HTTP", "TargetType", "ip",
+                     "VpcId", vpc);
+    json_decref(observed);
+    observed = NULL;
+    cr_expect_eq(t->create(aws, bare, &observed), PLUMB_EINVALID);
+    found = NULL;
+    cr_expect_eq(t->lookup(aws, bare, &found), 0);
+    cr_expect_null(found);
+    json_decref(bare);
+    json_decref(props);
+    json_decref(observed);
+    plumb_aws_free(aws);
+}
+
 Test(driver_elbv2_targetgroup, read_many_in_batches)
 {
     const struct plumb_resource_type *t = driver();
