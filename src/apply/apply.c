@@ -267,7 +267,7 @@ struct pool {
     struct plumb_aws *aws;
     pthread_mutex_t lock;
     pthread_cond_t work, done;
-    struct task *todo, *finished;
+    struct task *queue, *finished;
     int stopping;
 };
 
@@ -287,14 +287,14 @@ static void *worker(void *arg)
 
     for (;;) {
         pthread_mutex_lock(&p->lock);
-        while (!p->todo && !p->stopping)
+        while (!p->queue && !p->stopping)
             pthread_cond_wait(&p->work, &p->lock);
-        if (!p->todo) {
+        if (!p->queue) {
             pthread_mutex_unlock(&p->lock);
             return NULL;
         }
-        t = p->todo;
-        p->todo = t->next;
+        t = p->queue;
+        p->queue = t->next;
         pthread_mutex_unlock(&p->lock);
 
         start = now_s();
@@ -645,7 +645,7 @@ static int run_phase(struct run *r, struct pool *p, const unsigned char *in_phas
                                : t->step == STEP_REPLACE ? "replacing"
                                                          : "destroying");
             pthread_mutex_lock(&p->lock);
-            push(&p->todo, t);
+            push(&p->queue, t);
             pthread_cond_signal(&p->work);
             pthread_mutex_unlock(&p->lock);
             running++;

@@ -10,9 +10,10 @@
  * EngineVersion: a declaration of "15" makes AWS pick its current 15.x and report "15.4".
  * A declared version is satisfied by AWS's when it is equal or a prefix ending at a dot
  * ("15" and "15.4" by "15.4", not "1" by "15.4"): update never sends an EngineVersion that
- * AWS's already satisfies (it would be a downgrade request). read cannot see the
- * declaration, so it reports AWS's full version; the planner needs a prefix comparison for
- * this property to stop showing "15" → "15.4" (see the report of this driver).
+ * AWS's already satisfies (it would ask for a downgrade). read reports AWS's full version:
+ * it cannot see the declaration, and neither can normalize see AWS's version, so until the
+ * planner offers a hook that sees both, a plan shows "15" → "15.4" as a change, which
+ * update then leaves alone.
  *
  * A read is one DescribeDBInstances (it carries the tags); read_many asks for up to 100
  * identifiers a call with the db-instance-id filter, which answers for those that exist.
@@ -623,8 +624,11 @@ static int in_list(const json_t *list, const char *s)
     const json_t *x;
     size_t i;
 
-    json_array_foreach(list, i,
-                       x) if (json_is_string(x) && strcmp(json_string_value(x), s) == 0) return 1;
+    json_array_foreach(list, i, x)
+    {
+        if (json_is_string(x) && strcmp(json_string_value(x), s) == 0)
+            return 1;
+    }
     return 0;
 }
 
@@ -635,8 +639,11 @@ static json_t *minus(const json_t *a, const json_t *b)
     const json_t *x;
     size_t i;
 
-    json_array_foreach(a, i, x) if (json_is_string(x) && !in_list(b, json_string_value(x)))
-        json_array_append(out, (json_t *)x);
+    json_array_foreach(a, i, x)
+    {
+        if (json_is_string(x) && !in_list(b, json_string_value(x)))
+            json_array_append(out, (json_t *)x);
+    }
     return out;
 }
 
@@ -710,10 +717,15 @@ static int modify_input(const char *ident, const json_t *current, const json_t *
         logs_now = json_object_get(current, "EnableCloudwatchLogsExports");
         enable = minus(x, logs_now);
         disable = minus(logs_now, x);
-        if (json_array_size(enable) || json_array_size(disable))
-            json_object_set_new(
-                m, "CloudwatchLogsExportConfiguration",
-                json_pack("{s:O, s:O}", "EnableLogTypes", enable, "DisableLogTypes", disable));
+        if (json_array_size(enable) || json_array_size(disable)) {
+            json_t *cfg = json_object();
+            PLUMB_ALLOC_CHECK(cfg);
+            json_object_set_new(m, "CloudwatchLogsExportConfiguration", cfg);
+            if (json_array_size(enable))
+                json_object_set(cfg, "EnableLogTypes", enable);
+            if (json_array_size(disable))
+                json_object_set(cfg, "DisableLogTypes", disable);
+        }
     }
     x = json_object_get(json_object_get(want, "MasterUserSecret"), "KmsKeyId");
     if (x &&

@@ -22,7 +22,6 @@
 
 #include "provider/provider.h"
 #include "provider/util.h"
-#include "util/buf.h"
 #include "util/error.h"
 
 /* Calls `op` with `in` (reference stolen; NULL from a failed json_pack is out of memory); the
