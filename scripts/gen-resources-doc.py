@@ -11,6 +11,8 @@ ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
 # API calls: (read of one resource, batched read of N resources). From the driver tests,
 # which assert them with --stats' counters.
 CALLS = {
+    "AWS::RDS::DBSubnetGroup": ("2 (Describe, ListTagsForResource)", "1 listing + N tag reads"),
+    "AWS::RDS::DBInstance": ("1 (tags come with it)", "1 per 100 (db-instance-id filter)"),
     "AWS::EC2::VPC": ("4 (DescribeVpcs, DescribeSecurityGroups, 2 DescribeVpcAttribute)", "2 per 100 + 2 per VPC"),
     "AWS::EC2::Subnet": ("1", "1 per 100"),
     "AWS::EC2::SecurityGroup": ("1", "1 per 100"),
