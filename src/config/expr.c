@@ -184,7 +184,7 @@ done:
 
 static char *dup_range(const char *s, size_t from, size_t to)
 {
-    return strndup(s + from, to - from);
+    return plumb_strndup(s + from, to - from);
 }
 
 static int is_seg(const struct scan *sc, const struct seg *g, const char *word)
@@ -281,7 +281,7 @@ static int resolve(struct scan *sc, const struct seg *g, size_t n, size_t last, 
     ref->text = dup_range(sc->s, g[0].off, last);
     PLUMB_ALLOC_CHECK(ref->text);
     if (kind != PLUMB_REF_ENV) {
-        ref->name = strndup(sc->s + g[name_seg].off, g[name_seg].len);
+        ref->name = plumb_strndup(sc->s + g[name_seg].off, g[name_seg].len);
         PLUMB_ALLOC_CHECK(ref->name);
     }
     if (attr_seg) {

@@ -704,8 +704,12 @@ static void validate_value(struct vctx *c, const json_t *s, const json_t *v,
         /* a number given for a string property is not pattern-checked as text */
         if (json_is_string(pat) && json_is_string(v) &&
             pattern_match(json_string_value(pat), str) == 0) {
-            verr(c, loc_of(c, node), "'%s' value '%s' does not match %s", path, str,
-                 json_string_value(pat));
+            /* a long value is cut in the message, at a character boundary */
+            int shown = len > 64 ? 64 : (int)len;
+            while (shown > 0 && shown < (int)len && ((unsigned char)str[shown] & 0xC0) == 0x80)
+                shown--;
+            verr(c, loc_of(c, node), "'%s' value '%.*s%s' does not match %s", path, shown, str,
+                 shown < (int)len ? "..." : "", json_string_value(pat));
             c->failed = 1;
         }
     }

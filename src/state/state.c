@@ -52,7 +52,7 @@ static int read_meta_value(struct plumb_state *s, MDB_txn *txn, const char *key,
         return 0;
     if (rc)
         return mdb_err(rc, "reading meta", s->dir);
-    *out = strndup(v.mv_data, v.mv_size);
+    *out = plumb_strndup(v.mv_data, v.mv_size);
     return *out ? 0 : plumb_error_oom();
 }
 
@@ -396,7 +396,7 @@ static int scan(struct plumb_state *s, MDB_dbi dbi, const char *prefix, int as_a
         if (as_array) {
             json_array_append_new(*out, value);
         } else {
-            key = strndup(k.mv_data, k.mv_size);
+            key = plumb_strndup(k.mv_data, k.mv_size);
             json_object_set_new(*out, key, value);
             free(key);
         }

@@ -112,6 +112,17 @@ char *plumb_buf_detach(struct plumb_buf *b)
     return p;
 }
 
+char *plumb_strndup(const char *s, size_t n)
+{
+    char *p = malloc(n + 1);
+
+    if (p) {
+        memcpy(p, s, n);
+        p[n] = '\0';
+    }
+    return p;
+}
+
 int plumb_buf_put_uri_encoded(struct plumb_buf *b, const char *s, size_t n, int keep_slash)
 {
     static const char hex[] = "0123456789ABCDEF";

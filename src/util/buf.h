@@ -41,6 +41,10 @@ int plumb_buf_put_uri_encoded(struct plumb_buf *b, const char *s, size_t n, int 
 /* Appends `s` as application/x-www-form-urlencoded does, the way botocore (Python's
  * quote_plus) sends query-protocol bodies: like plumb_buf_put_uri_encoded, but a space is '+'. */
 int plumb_buf_put_form_encoded(struct plumb_buf *b, const char *s, size_t n);
+/* A heap copy of exactly n bytes of s plus a NUL. Unlike strndup it never looks past s[n-1],
+ * which matters for ranges inside long or unterminated buffers (an LMDB value, one reference
+ * in a long scalar): sanitizers' strndup scans to the NUL, which made such loops quadratic. */
+char *plumb_strndup(const char *s, size_t n);
 /* Appends lower-case hex of `n` bytes. */
 int plumb_buf_put_hex(struct plumb_buf *b, const unsigned char *data, size_t n);
 

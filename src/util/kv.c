@@ -4,6 +4,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "util/buf.h"
 #include "util/error.h"
 
 void plumb_kvlist_init(struct plumb_kvlist *l)
@@ -38,8 +39,8 @@ int plumb_kvlist_addn(struct plumb_kvlist *l, const char *name, size_t name_len,
         l->v = p;
         l->cap = cap;
     }
-    n = strndup(name, name_len);
-    v = strndup(value, value_len);
+    n = plumb_strndup(name, name_len);
+    v = plumb_strndup(value, value_len);
     if (!n || !v) {
         free(n);
         free(v);

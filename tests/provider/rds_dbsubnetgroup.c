@@ -251,8 +251,11 @@ Test(driver_rds_dbsubnetgroup, update_subnets_and_description)
         snprintf(want, sizeof(want), "%s,%s", subnets[1], subnets[2]);
         cr_expect_str_eq(ids, want);
     } else {
-        /* moto 5.2.1: ModifyDBSubnetGroup drops the group from its registry (see the top) */
-        cr_log_warn("moto lost the modified subnet group (known moto 5.2.1 gap)");
+        /* moto 5.2.1: ModifyDBSubnetGroup drops the group from its registry (see the top).
+         * Said on stderr, not with cr_log_warn: criterion 2.4 counts a logged warning against
+         * the run and exits 1 although every test passed. */
+        fprintf(stderr, "note: moto lost the modified subnet group (known moto 5.2.1 gap); "
+                        "checked ModifyDBSubnetGroup's answer only\n");
     }
 
     json_decref(g);
@@ -287,7 +290,7 @@ Test(driver_rds_dbsubnetgroup, read_many_in_one_listing)
     ids = json_pack("[{s:s}, {s:s}, {s:s}]", "DBSubnetGroupName", "group-a", "DBSubnetGroupName",
                     "missing", "DBSubnetGroupName", "GROUP-B");
     before = plumb_aws_stats_calls(aws, "rds");
-    cr_assert_eq(t->read_many(aws, ids, &observed), 0, "%s", plumb_error_message());
+    cr_assert_eq(t->read_many(aws, ids, NULL, &observed), 0, "%s", plumb_error_message());
     cr_assert_eq(json_array_size(observed), 3);
     cr_expect_str_eq(
         json_string_value(json_object_get(json_array_get(observed, 0), "DBSubnetGroupName")),
