@@ -90,7 +90,8 @@ int plumb_aws_paginate(struct plumb_aws *aws, const char *service, const char *o
 /* The AWS error of this thread's last failed call, or NULL when it failed otherwise. */
 const struct plumb_aws_error_info *plumb_aws_last_error(void);
 
-/* What `--stats` prints: calls, retries and time per service since the handle was made. */
+/* What `--stats` prints: requests, retries, errors and time per service and per operation
+ * since the handle was made. */
 void plumb_aws_stats_render(struct plumb_buf *out, const struct plumb_aws *aws);
 /* HTTP requests this thread has sent through any client so far (the executor counts each
  * action's calls with it: the apply benchmark's critical path is made of them). */

@@ -21,12 +21,14 @@
 #include "util/log.h"
 #include "util/sys.h"
 
-#define MAX_SERVICES 32
+/* (service, operation) pairs counted for --stats; more than any run uses */
+#define MAX_STATS 256
 
 enum retry_mode { RETRY_STANDARD, RETRY_LEGACY, RETRY_ADAPTIVE };
 
-struct service_stats {
-    const char *key;
+struct op_stats {
+    char service[32];
+    char operation[64];
     unsigned long calls;    /* logical calls */
     unsigned long attempts; /* HTTP requests, retries included */
     unsigned long retries;
@@ -50,7 +52,7 @@ struct plumb_aws {
     int retry_tokens;
 
     pthread_mutex_t stats_lock;
-    struct service_stats stats[MAX_SERVICES];
+    struct op_stats stats[MAX_STATS];
     size_t nstats;
 };
 
@@ -379,26 +381,28 @@ int plumb_aws_get_credentials(struct plumb_aws_credentials *out, struct plumb_aw
 
 /* ---- statistics ---------------------------------------------------------------------------- */
 
-static struct service_stats *stats_for(struct plumb_aws *aws, const char *key)
+static struct op_stats *stats_for(struct plumb_aws *aws, const char *service, const char *operation)
 {
     size_t i;
 
     for (i = 0; i < aws->nstats; i++)
-        if (strcmp(aws->stats[i].key, key) == 0)
+        if (strcmp(aws->stats[i].service, service) == 0 &&
+            strcmp(aws->stats[i].operation, operation) == 0)
             return &aws->stats[i];
-    if (aws->nstats == MAX_SERVICES)
+    if (aws->nstats == MAX_STATS)
         return NULL;
-    aws->stats[aws->nstats].key = key;
+    snprintf(aws->stats[aws->nstats].service, sizeof(aws->stats[0].service), "%s", service);
+    snprintf(aws->stats[aws->nstats].operation, sizeof(aws->stats[0].operation), "%s", operation);
     return &aws->stats[aws->nstats++];
 }
 
-static void stats_add(struct plumb_aws *aws, const char *key, unsigned long attempts, int failed,
-                      double seconds)
+static void stats_add(struct plumb_aws *aws, const char *service, const char *operation,
+                      unsigned long attempts, int failed, double seconds)
 {
-    struct service_stats *s;
+    struct op_stats *s;
 
     pthread_mutex_lock(&aws->stats_lock);
-    s = stats_for(aws, key);
+    s = stats_for(aws, service, operation);
     if (s) {
         s->calls++;
         s->attempts += attempts;
@@ -416,35 +420,55 @@ unsigned long plumb_aws_stats_calls(const struct plumb_aws *aws, const char *ser
 
     pthread_mutex_lock((pthread_mutex_t *)&aws->stats_lock);
     for (i = 0; i < aws->nstats; i++)
-        if (!service || strcmp(aws->stats[i].key, service) == 0)
+        if (!service || strcmp(aws->stats[i].service, service) == 0)
             n += aws->stats[i].attempts;
     pthread_mutex_unlock((pthread_mutex_t *)&aws->stats_lock);
     return n;
 }
 
+static void stats_row(struct plumb_buf *out, const char *indent, const char *name,
+                      const struct op_stats *s)
+{
+    plumb_buf_printf(out, "%s%-*s %8lu %8lu %8lu %10.3f\n", indent, 34 - (int)strlen(indent), name,
+                     s->attempts, s->retries, s->errors, s->seconds);
+}
+
+static void stats_sum(struct op_stats *into, const struct op_stats *s)
+{
+    into->attempts += s->attempts;
+    into->retries += s->retries;
+    into->errors += s->errors;
+    into->seconds += s->seconds;
+}
+
 void plumb_aws_stats_render(struct plumb_buf *out, const struct plumb_aws *aws)
 {
-    unsigned long calls = 0, attempts = 0, retries = 0, errors = 0;
-    double seconds = 0;
-    size_t i;
+    struct op_stats total, svc;
+    size_t i, j;
 
+    memset(&total, 0, sizeof(total));
     pthread_mutex_lock((pthread_mutex_t *)&aws->stats_lock);
-    plumb_buf_printf(out, "%-28s %8s %8s %8s %10s\n", "service", "requests", "retries", "errors",
-                     "time (s)");
+    plumb_buf_printf(out, "%-34s %8s %8s %8s %10s\n", "service / operation", "requests", "retries",
+                     "errors", "time (s)");
+    /* services in the order first used, each with its operations under it */
     for (i = 0; i < aws->nstats; i++) {
-        const struct service_stats *s = &aws->stats[i];
-        plumb_buf_printf(out, "%-28s %8lu %8lu %8lu %10.3f\n", s->key, s->attempts, s->retries,
-                         s->errors, s->seconds);
-        calls += s->calls;
-        attempts += s->attempts;
-        retries += s->retries;
-        errors += s->errors;
-        seconds += s->seconds;
+        const char *name = aws->stats[i].service;
+        for (j = 0; j < i && strcmp(aws->stats[j].service, name); j++)
+            ;
+        if (j < i)
+            continue; /* shown with its service already */
+        memset(&svc, 0, sizeof(svc));
+        for (j = i; j < aws->nstats; j++)
+            if (strcmp(aws->stats[j].service, name) == 0)
+                stats_sum(&svc, &aws->stats[j]);
+        stats_row(out, "", name, &svc);
+        for (j = i; j < aws->nstats; j++)
+            if (strcmp(aws->stats[j].service, name) == 0)
+                stats_row(out, "  ", aws->stats[j].operation, &aws->stats[j]);
+        stats_sum(&total, &svc);
     }
-    plumb_buf_printf(out, "%-28s %8lu %8lu %8lu %10.3f\n", "total", attempts, retries, errors,
-                     seconds);
+    stats_row(out, "", "total", &total);
     pthread_mutex_unlock((pthread_mutex_t *)&aws->stats_lock);
-    (void)calls;
 }
 
 /* ---- errors and retries -------------------------------------------------------------------- */
@@ -733,7 +757,7 @@ int plumb_aws__call_with(struct plumb_aws *aws, const struct plumb_aws_credentia
     }
 
 done:
-    stats_add(aws, svc ? svc->key : service, (unsigned long)attempt, error < 0,
+    stats_add(aws, svc ? svc->key : service, operation, (unsigned long)attempt, error < 0,
               now_seconds() - started);
     plumb_http_request_release(&req);
     plumb_http_response_release(&resp);

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "aws/http.h"
@@ -288,14 +289,62 @@ struct plumb_aws *plumb_cli_aws(struct plumb_cli *cli)
     return cli->aws;
 }
 
+static double monotonic_seconds(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+void plumb_cli_stage(struct plumb_cli *cli, const char *name)
+{
+    double now = monotonic_seconds();
+    int i;
+
+    if (cli->stage >= 0)
+        cli->stages[cli->stage].seconds += now - cli->stage_started;
+    cli->stage = -1;
+    if (!name)
+        return;
+    for (i = 0; i < cli->nstages && strcmp(cli->stages[i].name, name); i++)
+        ;
+    if (i == cli->nstages) {
+        if (i == (int)(sizeof(cli->stages) / sizeof(cli->stages[0])))
+            return;
+        cli->stages[i].name = name;
+        cli->stages[i].seconds = 0;
+        cli->nstages++;
+    }
+    cli->stage = i;
+    cli->stage_started = now;
+}
+
+static void print_stats(struct plumb_cli *cli)
+{
+    struct plumb_buf b = PLUMB_BUF_INIT;
+    double total = 0;
+    int i;
+
+    plumb_cli_stage(cli, NULL);
+    plumb_buf_printf(&b, "\n%-34s %10s\n", "stage", "time (s)");
+    for (i = 0; i < cli->nstages; i++) {
+        plumb_buf_printf(&b, "%-34s %10.3f\n", cli->stages[i].name, cli->stages[i].seconds);
+        total += cli->stages[i].seconds;
+    }
+    plumb_buf_printf(&b, "%-34s %10.3f\n", "total", total);
+    if (cli->aws) {
+        plumb_buf_puts(&b, "\nAWS requests:\n");
+        plumb_aws_stats_render(&b, cli->aws);
+    }
+    fputs(plumb_buf_cstr(&b), stderr);
+    plumb_buf_release(&b);
+}
+
 static void cli_release(struct plumb_cli *cli)
 {
-    if (cli->aws && cli->stats) {
-        struct plumb_buf b = PLUMB_BUF_INIT;
-        plumb_aws_stats_render(&b, cli->aws);
-        fprintf(stderr, "\nAWS requests:\n%s", plumb_buf_cstr(&b));
-        plumb_buf_release(&b);
-    }
+    if (cli->stats)
+        print_stats(cli);
     plumb_aws_free(cli->aws);
     plumb_kvlist_release(&cli->opts);
     free(cli->operands);
@@ -308,6 +357,8 @@ int plumb_cli_main(int argc, char **argv)
     int i, code = PLUMB_EXIT_ERROR, first;
 
     memset(&cli, 0, sizeof(cli));
+    cli.stage = -1;
+    plumb_cli_stage(&cli, "load");
     cli.color = isatty(STDOUT_FILENO) && !plumb_env_get("NO_COLOR");
 
     /* The command is the first word that is not a global option or its value. */

@@ -36,6 +36,14 @@ struct plumb_cli {
     char **operands;
     int noperands;
     struct plumb_aws *aws; /* made on first plumb_cli_aws() */
+    /* --stats: wall time in each stage (load, refresh, plan, apply ...), in the order run */
+    struct {
+        const char *name;
+        double seconds;
+    } stages[12];
+    int nstages;
+    int stage;            /* the one running, or -1 */
+    double stage_started; /* monotonic seconds */
 };
 
 struct plumb_cli_command {
@@ -46,6 +54,10 @@ struct plumb_cli_command {
     const struct plumb_cli_option *options;
     int min_operands, max_operands;
 };
+
+/* Ends the running stage and starts `name` (a string literal) for --stats; a stage entered
+ * again adds to its time. */
+void plumb_cli_stage(struct plumb_cli *cli, const char *name);
 
 /* The value of option `name` ("--env"), or NULL. */
 const char *plumb_cli_opt(const struct plumb_cli *cli, const char *name);

@@ -196,6 +196,7 @@ static int execute(struct plumb_session *s, struct plumb_plan *plan, const char 
     o.resolve = resolve_again;
     o.resolve_ctx = &rc;
     signal(SIGINT, on_sigint);
+    plumb_cli_stage(s->cli, kind);
     error = plumb_apply_run(&res, s->aws, s->state, plan, &o);
     if (error < 0) {
         plumb_cli_error(s->cli, NULL);
@@ -206,12 +207,14 @@ static int execute(struct plumb_session *s, struct plumb_plan *plan, const char 
     }
     if (strcmp(kind, "apply") == 0) {
         /* the checks see the configuration with everything just created */
+        plumb_cli_stage(s->cli, "checks");
         plumb_session_reload(s);
         if (plumb_session_resolve(s, PLUMB_SESSION_SECRETS) == 0 &&
             plumb_apply_checks(s->model, s->records, o.quiet) < 0) {
             plumb_cli_error(s->cli, NULL);
             if (!o.no_rollback) {
                 plumb_log_warn("rolling back run %s...", res.run_id);
+                plumb_cli_stage(s->cli, "rollback");
                 plumb_apply_rollback_run(&rb, s->aws, s->state, res.run_id, &o);
                 fprintf(stderr, "plumb: rolled back %zu change%s of run %s\n", rb.rolled_back,
                         rb.rolled_back == 1 ? "" : "s", res.run_id);
@@ -254,6 +257,7 @@ static int run(struct plumb_cli *cli, int destroy)
         plumb_cli_error(cli, NULL);
         goto done;
     }
+    plumb_cli_stage(cli, "plan");
     /* destroy needs no valid configuration: it only reads it for lifecycle flags */
     if (plumb_session_resolve(&s, destroy ? 0 : PLUMB_SESSION_SECRETS) < 0 && !destroy)
         goto done;
@@ -285,6 +289,7 @@ static int run(struct plumb_cli *cli, int destroy)
     if (refuse_destruction(&s, plan))
         goto done;
     fflush(stdout); /* the plan before the progress lines on stderr */
+    plumb_cli_stage(cli, "approval");
     if (!saved && !confirm(cli, destroy ? "destroy" : "apply"))
         goto done;
     code = execute(&s, plan, destroy ? "destroy" : "apply");

@@ -76,6 +76,7 @@ int plumb_cmd_plan(struct plumb_cli *cli)
     if (gone)
         plumb_log_warn("%d resource%s in state no longer exist%s in AWS", gone,
                        gone == 1 ? "" : "s", gone == 1 ? "s" : "");
+    plumb_cli_stage(cli, "plan");
     if (plumb_session_resolve(&s, PLUMB_SESSION_SECRETS) < 0)
         goto done;
     memset(&in, 0, sizeof(in));

@@ -168,6 +168,7 @@ int plumb_session_refresh(struct plumb_session *s, int *gone)
         return 0;
     if (plumb_state_lock(s->state, s->cli->command) < 0)
         return -1;
+    plumb_cli_stage(s->cli, "refresh");
     PLUMB_TRY(plumb_refresh(&observed, s->aws, s->records, NULL, plumb_cli_parallelism(s->cli)));
     plumb_time_iso8601(now, plumb_clock_now());
     puts = json_object();

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "provider/provider.h"
+#include "schema/schema.h"
 #include "util/error.h"
 
 /* How many ids one read_many call takes at most; drivers chunk further to API limits. */
@@ -14,6 +15,7 @@ struct item {
     const struct plumb_resource_type *driver;
     json_t *addresses; /* array */
     json_t *ids;       /* array, same order */
+    json_t *wanted;    /* the properties compared: see read_many in provider.h */
     json_t *observed;  /* result: array, same order */
     int error;
     char *message;
@@ -33,8 +35,8 @@ static int run_item(struct plumb_aws *aws, struct item *it)
     json_t *one;
     int error = 0;
 
-    if (n > 1 && it->driver->read_many)
-        return it->driver->read_many(aws, it->ids, &it->observed);
+    if (it->driver->read_many)
+        return it->driver->read_many(aws, it->ids, it->wanted, &it->observed);
     it->observed = json_array();
     for (i = 0; i < n; i++) {
         one = NULL;
@@ -67,6 +69,46 @@ static void *worker(void *arg)
             p->failed = 1;
             pthread_mutex_unlock(&p->lock);
         }
+    }
+}
+
+/* Whether tags hold any but plumb's own (a list of {Key, Value} or a map). */
+static int has_user_tags(const json_t *tags)
+{
+    const json_t *t;
+    const char *k;
+    size_t i;
+
+    if (json_is_object(tags)) {
+        json_object_foreach((json_t *)tags, k, t) if (strncmp(k, "plumb:", 6) != 0) return 1;
+        return 0;
+    }
+    json_array_foreach(tags, i, t)
+    {
+        k = json_string_value(json_object_get(t, "Key"));
+        if (!k || strncmp(k, "plumb:", 6) != 0)
+            return 1;
+    }
+    return 0;
+}
+
+/*
+ * Adds to `wanted` what refresh compares of this record: every property applied last time,
+ * except tags that are only plumb's own (the planner ignores those). A property never
+ * declared is not read where reading it costs a call: like CloudFormation's drift detection,
+ * refresh checks what the configuration manages.
+ */
+static void add_wanted(json_t *wanted, const char *type, const json_t *rec)
+{
+    const struct plumb_schema_type *t = plumb_schema_find(type);
+    const json_t *props = json_object_get(rec, "properties"), *v;
+    const char *k;
+
+    json_object_foreach((json_t *)props, k, v)
+    {
+        if (t && t->tags_property && strcmp(k, t->tags_property) == 0 && !has_user_tags(v))
+            continue;
+        json_object_set_new(wanted, k, json_true());
     }
 }
 
@@ -119,7 +161,9 @@ int plumb_refresh(json_t **out, struct plumb_aws *aws, const json_t *records, co
             it->driver = d;
             it->addresses = json_array();
             it->ids = json_array();
+            it->wanted = json_object();
         }
+        add_wanted(it->wanted, type, rec);
         json_array_append_new(it->addresses, json_string(addr));
         json_array_append(it->ids, json_object_get(rec, "id"));
     }
@@ -161,6 +205,7 @@ done:
     for (i = 0; i < p.nitems; i++) {
         json_decref(p.items[i].addresses);
         json_decref(p.items[i].ids);
+        json_decref(p.items[i].wanted);
         json_decref(p.items[i].observed);
         free(p.items[i].message);
     }

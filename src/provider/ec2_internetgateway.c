@@ -227,7 +227,8 @@ done:
 }
 
 /* One DescribeInternetGateways per chunk of ids, by filter. */
-static int igw_read_many(struct plumb_aws *aws, const json_t *ids, json_t **observed)
+static int igw_read_many(struct plumb_aws *aws, const json_t *ids, const json_t *wanted,
+                         json_t **observed)
 {
     json_t *result = json_array(), *chunk = NULL, *filters = NULL, *gateways = NULL, *o;
     const json_t *g;

@@ -713,7 +713,8 @@ done:
 }
 
 /* One DescribeSecurityGroups per chunk of ids, by filter. */
-static int sg_read_many(struct plumb_aws *aws, const json_t *ids, json_t **observed)
+static int sg_read_many(struct plumb_aws *aws, const json_t *ids, const json_t *wanted,
+                        json_t **observed)
 {
     json_t *result = json_array(), *chunk = NULL, *filters = NULL, *groups = NULL, *o;
     const json_t *g;

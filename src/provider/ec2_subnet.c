@@ -228,7 +228,8 @@ done:
 }
 
 /* One DescribeSubnets per chunk of ids, by filter. */
-static int subnet_read_many(struct plumb_aws *aws, const json_t *ids, json_t **observed)
+static int subnet_read_many(struct plumb_aws *aws, const json_t *ids, const json_t *wanted,
+                            json_t **observed)
 {
     json_t *result = json_array(), *chunk = NULL, *filters = NULL, *subnets = NULL, *o;
     const json_t *s;

@@ -309,7 +309,8 @@ static const json_t *find_vpc(const json_t *vpcs, const char *vpc_id)
 }
 
 /* Per chunk of ids: one DescribeVpcs and one DescribeSecurityGroups, both by filter. */
-static int vpc_read_many(struct plumb_aws *aws, const json_t *ids, json_t **observed)
+static int vpc_read_many(struct plumb_aws *aws, const json_t *ids, const json_t *wanted,
+                         json_t **observed)
 {
     json_t *result = json_array(), *chunk = NULL, *filters = NULL, *vpcs = NULL, *found = NULL;
     json_t *sgs = NULL, *o;

@@ -117,7 +117,8 @@ static int observe_policy(struct plumb_aws *aws, const char *name, json_t *o)
 }
 
 /* One DescribeRepositories entry (and its tags and policies) → the CloudFormation shape. */
-static int observe(struct plumb_aws *aws, const json_t *repo, json_t **observed)
+static int observe(struct plumb_aws *aws, const json_t *repo, const json_t *wanted,
+                   json_t **observed)
 {
     const char *name = json_string_value(json_object_get(repo, "repositoryName"));
     const char *arn = json_string_value(json_object_get(repo, "repositoryArn"));
@@ -159,10 +160,16 @@ static int observe(struct plumb_aws *aws, const json_t *repo, json_t **observed)
             json_object_set(x, "KmsKey", json_object_get(v, "kmsKey"));
         json_object_set_new(o, "EncryptionConfiguration", x);
     }
-    PLUMB_TRY(observe_lifecycle(aws, name, o));
-    PLUMB_TRY(observe_policy(aws, name, o));
-    PLUMB_TRY(ecr_call(aws, "ListTagsForResource", json_pack("{s:s}", "resourceArn", arn), &tags));
-    json_object_set_new(o, "Tags", sorted_tags(json_object_get(tags, "tags")));
+    /* each of these costs a call: made only when wanted (provider.h) */
+    if (plumb_provider_wants(wanted, "LifecyclePolicy"))
+        PLUMB_TRY(observe_lifecycle(aws, name, o));
+    if (plumb_provider_wants(wanted, "RepositoryPolicyText"))
+        PLUMB_TRY(observe_policy(aws, name, o));
+    if (plumb_provider_wants(wanted, "Tags")) {
+        PLUMB_TRY(
+            ecr_call(aws, "ListTagsForResource", json_pack("{s:s}", "resourceArn", arn), &tags));
+        json_object_set_new(o, "Tags", sorted_tags(json_object_get(tags, "tags")));
+    }
     *observed = o;
     o = NULL;
 done:
@@ -172,9 +179,10 @@ done:
 }
 
 /* observe(), with "went away meanwhile" as *observed = NULL. */
-static int observe_or_gone(struct plumb_aws *aws, const json_t *repo, json_t **observed)
+static int observe_or_gone(struct plumb_aws *aws, const json_t *repo, const json_t *wanted,
+                           json_t **observed)
 {
-    int error = observe(aws, repo, observed);
+    int error = observe(aws, repo, wanted, observed);
 
     if (error == PLUMB_ENOTFOUND && last_code_is("RepositoryNotFoundException"))
         error = 0;
@@ -234,7 +242,7 @@ static int ecr_read(struct plumb_aws *aws, const json_t *id, json_t **observed)
     if (error < 0)
         goto done;
     if ((r = find_repo(repos, name)))
-        error = observe_or_gone(aws, r, observed);
+        error = observe_or_gone(aws, r, NULL, observed);
 done:
     json_decref(names);
     json_decref(repos);
@@ -246,7 +254,8 @@ done:
  * RepositoryNotFoundException; then one paginated listing of the registry (made once, kept
  * for the following chunks) answers for them.
  */
-static int ecr_read_many(struct plumb_aws *aws, const json_t *ids, json_t **observed)
+static int ecr_read_many(struct plumb_aws *aws, const json_t *ids, const json_t *wanted,
+                         json_t **observed)
 {
     json_t *out = json_array(), *found = json_array(), *all = NULL, *names = NULL, *repos = NULL;
     json_t *o;
@@ -289,7 +298,7 @@ static int ecr_read_many(struct plumb_aws *aws, const json_t *ids, json_t **obse
         const char *name = plumb_provider_id_str(id, "RepositoryName");
         o = NULL;
         if (name && (r = find_repo(found, name)))
-            PLUMB_TRY(observe_or_gone(aws, r, &o));
+            PLUMB_TRY(observe_or_gone(aws, r, wanted, &o));
         json_array_append_new(out, o ? o : json_null());
     }
     *observed = out;

@@ -144,7 +144,8 @@ done:
 }
 
 /* DescribeClusters takes 100 names a call: ceil(N / 100) calls, tags and settings included. */
-static int cl_read_many(struct plumb_aws *aws, const json_t *ids, json_t **observed)
+static int cl_read_many(struct plumb_aws *aws, const json_t *ids, const json_t *wanted,
+                        json_t **observed)
 {
     json_t *out = json_array(), *names = NULL, *clusters = NULL, *all = json_array(), *o;
     const json_t *id, *c;
@@ -246,7 +247,7 @@ done:
  * declared turned off. */
 static json_t *settings_to_send(const json_t *before, const json_t *after)
 {
-    json_t *out = json_deep_copy(json_is_array(after) ? after : json_array());
+    json_t *out = json_is_array(after) ? json_deep_copy(after) : json_array();
     const json_t *b, *a;
     size_t i, j;
 

@@ -247,7 +247,8 @@ done:
 }
 
 /* Ids grouped by cluster, chunks of 10: one DescribeServices per chunk. */
-static int svc_read_many(struct plumb_aws *aws, const json_t *ids, json_t **observed)
+static int svc_read_many(struct plumb_aws *aws, const json_t *ids, const json_t *wanted,
+                         json_t **observed)
 {
     json_t *out = json_array(), *done_ = json_array(), *chunk = NULL, *found = NULL, *o;
     const json_t *id, *other, *s;

@@ -279,7 +279,8 @@ done:
     return error;
 }
 
-static int rule_read_many(struct plumb_aws *aws, const json_t *ids, json_t **observed)
+static int rule_read_many(struct plumb_aws *aws, const json_t *ids, const json_t *wanted,
+                          json_t **observed)
 {
     json_t *found = json_array(), *chunk = NULL, *rules = NULL, *out = json_array(), *o;
     const json_t *r;

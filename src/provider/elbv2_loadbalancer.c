@@ -368,9 +368,10 @@ done:
     return error;
 }
 
-/* Tags and attributes of the described balancers `lbs`, then observed per id (null: gone). */
+/* Tags and attributes (when wanted: provider.h) of the described balancers `lbs`, then
+ * observed per id (null: gone). */
 static int observe_all(struct plumb_aws *aws, const json_t *ids, const json_t *lbs,
-                       json_t **observed)
+                       const json_t *wanted, json_t **observed)
 {
     json_t *arns = json_array(), *tags = NULL, *out = json_array(), *attrs = NULL, *o;
     const json_t *id, *lb;
@@ -386,16 +387,22 @@ static int observe_all(struct plumb_aws *aws, const json_t *ids, const json_t *l
         if (lb)
             json_array_append(arns, json_object_get(lb, "LoadBalancerArn"));
     }
-    PLUMB_TRY(describe_tags(aws, arns, &tags));
+    if (plumb_provider_wants(wanted, "Tags"))
+        PLUMB_TRY(describe_tags(aws, arns, &tags));
     json_array_foreach(ids, i, id)
     {
         const char *arn = plumb_provider_id_str(id, "LoadBalancerArn");
         o = NULL;
         lb = find_by(lbs, "LoadBalancerArn", arn);
-        if (lb && json_object_get(tags, arn)) {
-            PLUMB_TRY(describe_attributes(aws, arn, &attrs));
-            if (attrs)
-                PLUMB_TRY(observe(lb, json_object_get(tags, arn), attrs, &o));
+        /* no tags or attributes for a balancer that was described: deleted meanwhile */
+        if (lb && (!tags || json_object_get(tags, arn))) {
+            if (plumb_provider_wants(wanted, "LoadBalancerAttributes")) {
+                PLUMB_TRY(describe_attributes(aws, arn, &attrs));
+                if (!attrs)
+                    lb = NULL;
+            }
+            if (lb)
+                PLUMB_TRY(observe(lb, tags ? json_object_get(tags, arn) : NULL, attrs, &o));
             json_decref(attrs);
             attrs = NULL;
         }
@@ -431,7 +438,7 @@ static int lb_read(struct plumb_aws *aws, const json_t *id, json_t **observed)
     }
     if (error < 0)
         goto done;
-    PLUMB_TRY(observe_all(aws, ids, lbs, &all));
+    PLUMB_TRY(observe_all(aws, ids, lbs, NULL, &all));
     if (json_is_object(json_array_get(all, 0)))
         *observed = json_incref(json_array_get(all, 0));
 done:
@@ -442,7 +449,8 @@ done:
     return error;
 }
 
-static int lb_read_many(struct plumb_aws *aws, const json_t *ids, json_t **observed)
+static int lb_read_many(struct plumb_aws *aws, const json_t *ids, const json_t *wanted,
+                        json_t **observed)
 {
     json_t *found = json_array(), *chunk = NULL, *lbs = NULL, *every = NULL;
     const json_t *lb, *x;
@@ -484,7 +492,7 @@ static int lb_read_many(struct plumb_aws *aws, const json_t *ids, json_t **obser
         json_decref(lbs);
         chunk = lbs = NULL;
     }
-    error = observe_all(aws, ids, found, observed);
+    error = observe_all(aws, ids, found, wanted, observed);
 done:
     json_decref(found);
     json_decref(chunk);

@@ -417,9 +417,10 @@ done:
     return error;
 }
 
-/* Tags, attributes and targets of the described groups `tgs`, then observed per id. */
+/* Tags, attributes and targets (those wanted: provider.h) of the described groups `tgs`, then
+ * observed per id (null: gone). */
 static int observe_all(struct plumb_aws *aws, const json_t *ids, const json_t *tgs,
-                       json_t **observed)
+                       const json_t *wanted, json_t **observed)
 {
     json_t *arns = json_array(), *tags = NULL, *out = json_array(), *attrs = NULL;
     json_t *health = NULL, *o;
@@ -436,20 +437,29 @@ static int observe_all(struct plumb_aws *aws, const json_t *ids, const json_t *t
         if (tg)
             json_array_append(arns, json_object_get(tg, "TargetGroupArn"));
     }
-    PLUMB_TRY(describe_tags(aws, arns, &tags));
+    if (plumb_provider_wants(wanted, "Tags"))
+        PLUMB_TRY(describe_tags(aws, arns, &tags));
     json_array_foreach(ids, i, id)
     {
         const char *arn = plumb_provider_id_str(id, "TargetGroupArn");
         o = NULL;
         tg = find_by(tgs, "TargetGroupArn", arn);
-        if (tg && json_object_get(tags, arn)) {
-            PLUMB_TRY(
-                describe_one(aws, "DescribeTargetGroupAttributes", arn, "Attributes", &attrs));
-            if (attrs)
+        /* a described group without tags, attributes or health: deleted meanwhile */
+        if (tg && (!tags || json_object_get(tags, arn))) {
+            if (plumb_provider_wants(wanted, "TargetGroupAttributes")) {
+                PLUMB_TRY(
+                    describe_one(aws, "DescribeTargetGroupAttributes", arn, "Attributes", &attrs));
+                if (!attrs)
+                    tg = NULL;
+            }
+            if (tg && plumb_provider_wants(wanted, "Targets")) {
                 PLUMB_TRY(describe_one(aws, "DescribeTargetHealth", arn, "TargetHealthDescriptions",
                                        &health));
-            if (attrs && health)
-                PLUMB_TRY(observe(tg, json_object_get(tags, arn), attrs, health, &o));
+                if (!health)
+                    tg = NULL;
+            }
+            if (tg)
+                PLUMB_TRY(observe(tg, tags ? json_object_get(tags, arn) : NULL, attrs, health, &o));
             json_decref(attrs);
             json_decref(health);
             attrs = health = NULL;
@@ -487,7 +497,7 @@ static int tg_read(struct plumb_aws *aws, const json_t *id, json_t **observed)
     }
     if (error < 0)
         goto done;
-    PLUMB_TRY(observe_all(aws, ids, tgs, &all));
+    PLUMB_TRY(observe_all(aws, ids, tgs, NULL, &all));
     if (json_is_object(json_array_get(all, 0)))
         *observed = json_incref(json_array_get(all, 0));
 done:
@@ -498,7 +508,8 @@ done:
     return error;
 }
 
-static int tg_read_many(struct plumb_aws *aws, const json_t *ids, json_t **observed)
+static int tg_read_many(struct plumb_aws *aws, const json_t *ids, const json_t *wanted,
+                        json_t **observed)
 {
     json_t *found = json_array(), *chunk = NULL, *tgs = NULL, *every = NULL;
     const json_t *tg, *x;
@@ -540,7 +551,7 @@ static int tg_read_many(struct plumb_aws *aws, const json_t *ids, json_t **obser
         json_decref(tgs);
         chunk = tgs = NULL;
     }
-    error = observe_all(aws, ids, found, observed);
+    error = observe_all(aws, ids, found, wanted, observed);
 done:
     json_decref(found);
     json_decref(chunk);

@@ -321,17 +321,28 @@ static int role_tags(struct plumb_aws *aws, const json_t *role, json_t **tags)
 
 /* A role as GetRole returned it, completed with its policies and tags; NULL when it went away
  * meanwhile. */
-static int observe_role(struct plumb_aws *aws, const json_t *role, json_t **observed)
+/* GetRole's answer, with the listings of what is wanted (provider.h) → observed. */
+static int observe_role(struct plumb_aws *aws, const json_t *role, const json_t *wanted,
+                        json_t **observed)
 {
+    static const char *const costly[] = {"ManagedPolicyArns", "Policies", "Tags"};
     const char *name = json_string_value(json_object_get(role, "RoleName"));
     json_t *attached = NULL, *policies = NULL, *tags = NULL;
+    size_t i;
     int error = 0;
 
     *observed = NULL;
-    PLUMB_TRY(list_attached(aws, name, &attached));
-    PLUMB_TRY(list_inline(aws, name, &policies));
-    PLUMB_TRY(role_tags(aws, role, &tags));
-    error = observe(observed, role, attached, policies, tags);
+    if (plumb_provider_wants(wanted, "ManagedPolicyArns"))
+        PLUMB_TRY(list_attached(aws, name, &attached));
+    if (plumb_provider_wants(wanted, "Policies"))
+        PLUMB_TRY(list_inline(aws, name, &policies));
+    if (plumb_provider_wants(wanted, "Tags"))
+        PLUMB_TRY(role_tags(aws, role, &tags));
+    PLUMB_TRY(observe(observed, role, attached, policies, tags));
+    /* not read is not "none": left out, it stays as last applied */
+    for (i = 0; i < sizeof(costly) / sizeof(costly[0]); i++)
+        if (!plumb_provider_wants(wanted, costly[i]))
+            json_object_del(*observed, costly[i]);
 done:
     if (error == PLUMB_ENOTFOUND)
         error = 0;
@@ -359,7 +370,8 @@ static int get_role(struct plumb_aws *aws, const char *name, json_t **role)
     return error;
 }
 
-static int role_read(struct plumb_aws *aws, const json_t *id, json_t **observed)
+static int role_read_wanted(struct plumb_aws *aws, const json_t *id, const json_t *wanted,
+                            json_t **observed)
 {
     const char *name = plumb_provider_id_str(id, "RoleName");
     json_t *role = NULL;
@@ -370,10 +382,15 @@ static int role_read(struct plumb_aws *aws, const json_t *id, json_t **observed)
         return plumb_error_set(PLUMB_EINVALID, "role id lacks RoleName");
     PLUMB_TRY(get_role(aws, name, &role));
     if (role)
-        error = observe_role(aws, role, observed);
+        error = observe_role(aws, role, wanted, observed);
 done:
     json_decref(role);
     return error;
+}
+
+static int role_read(struct plumb_aws *aws, const json_t *id, json_t **observed)
+{
+    return role_read_wanted(aws, id, NULL, observed);
 }
 
 /* name → entry of a listing. */
@@ -391,7 +408,8 @@ static json_t *index_by_name(const json_t *list)
     return index;
 }
 
-static int role_read_each(struct plumb_aws *aws, const json_t *ids, json_t **observed)
+static int role_read_each(struct plumb_aws *aws, const json_t *ids, const json_t *wanted,
+                          json_t **observed)
 {
     json_t *out = json_array(), *o;
     const json_t *id;
@@ -402,7 +420,7 @@ static int role_read_each(struct plumb_aws *aws, const json_t *ids, json_t **obs
     PLUMB_ALLOC_CHECK(out);
     json_array_foreach(ids, i, id)
     {
-        PLUMB_TRY(role_read(aws, id, &o));
+        PLUMB_TRY(role_read_wanted(aws, id, wanted, &o));
         json_array_append_new(out, o ? o : json_null());
     }
     *observed = out;
@@ -412,7 +430,8 @@ done:
     return error;
 }
 
-static int role_read_many(struct plumb_aws *aws, const json_t *ids, json_t **observed)
+static int role_read_many(struct plumb_aws *aws, const json_t *ids, const json_t *wanted,
+                          json_t **observed)
 {
     json_t *in = NULL, *details = NULL, *listed = NULL, *by_detail = NULL, *by_list = NULL;
     json_t *out = json_array(), *o, *merged = NULL, *tags = NULL;
@@ -424,12 +443,18 @@ static int role_read_many(struct plumb_aws *aws, const json_t *ids, json_t **obs
     PLUMB_ALLOC_CHECK(out);
     if (json_array_size(ids) == 0)
         goto found; /* no listing for nothing */
+    /* The account-wide listings cost at least two calls (more in an account with over 1,000
+     * roles): for one role, GetRole and what is wanted of it is no dearer. */
+    if (json_array_size(ids) == 1) {
+        error = role_read_each(aws, ids, wanted, observed);
+        goto done;
+    }
     in = json_pack("{s:[s], s:i}", "Filter", "Role", "MaxItems", 1000);
     PLUMB_ALLOC_CHECK(in);
     error = plumb_aws_paginate(aws, "iam", "GetAccountAuthorizationDetails", in, &details);
     if (error == PLUMB_EAUTH) {
         /* an identity allowed to manage its roles need not be allowed this account-wide read */
-        error = role_read_each(aws, ids, observed);
+        error = role_read_each(aws, ids, wanted, observed);
         goto done;
     }
     PLUMB_TRY(error);

@@ -26,8 +26,9 @@ static json_t *arn_of(const json_t *group)
     return json_stringn(arn, n);
 }
 
-/* One DescribeLogGroups entry (and its tags) → the CloudFormation shape. */
-static int observe(struct plumb_aws *aws, const json_t *group, json_t **out)
+/* One DescribeLogGroups entry (and its tags, when wanted: provider.h) → the CloudFormation
+ * shape. */
+static int observe(struct plumb_aws *aws, const json_t *group, const json_t *wanted, json_t **out)
 {
     json_t *o = json_object(), *tags_in = NULL, *tags = NULL, *arn = arn_of(group), *v;
     int error = 0;
@@ -43,8 +44,9 @@ static int observe(struct plumb_aws *aws, const json_t *group, json_t **out)
         json_object_set(o, "LogGroupClass", v);
     if ((v = json_object_get(group, "deletionProtectionEnabled")))
         json_object_set(o, "DeletionProtectionEnabled", v);
-    if (arn) {
+    if (arn)
         json_object_set(o, "Arn", arn);
+    if (arn && plumb_provider_wants(wanted, "Tags")) {
         tags_in = json_pack("{s:O}", "resourceArn", arn);
         PLUMB_TRY(plumb_aws_call(aws, "logs", "ListTagsForResource", tags_in, &tags));
         json_object_set_new(
@@ -105,14 +107,16 @@ static int lg_read(struct plumb_aws *aws, const json_t *id, json_t **observed)
     /* The prefix filter returns the group and any whose name extends it: pick ours. */
     PLUMB_TRY(describe(aws, name, &groups));
     if ((g = find_group(groups, name)))
-        error = observe(aws, g, observed);
+        error = observe(aws, g, NULL, observed);
 done:
     json_decref(groups);
     return error;
 }
 
-/* One listing of every log group (paginated) serves any number of ids. */
-static int lg_read_many(struct plumb_aws *aws, const json_t *ids, json_t **observed)
+/* One listing of every log group (paginated) serves any number of ids; one id is looked up by
+ * its name as a prefix, which does not page through the whole account. */
+static int lg_read_many(struct plumb_aws *aws, const json_t *ids, const json_t *wanted,
+                        json_t **observed)
 {
     json_t *groups = NULL, *out = json_array(), *o;
     const json_t *id, *g;
@@ -121,13 +125,17 @@ static int lg_read_many(struct plumb_aws *aws, const json_t *ids, json_t **obser
 
     *observed = NULL;
     PLUMB_ALLOC_CHECK(out);
-    PLUMB_TRY(describe(aws, NULL, &groups));
+    PLUMB_TRY(describe(aws,
+                       json_array_size(ids) == 1
+                           ? plumb_provider_id_str(json_array_get(ids, 0), "LogGroupName")
+                           : NULL,
+                       &groups));
     json_array_foreach(ids, i, id)
     {
         const char *name = plumb_provider_id_str(id, "LogGroupName");
         o = NULL;
         if (name && (g = find_group(groups, name)))
-            PLUMB_TRY(observe(aws, g, &o));
+            PLUMB_TRY(observe(aws, g, wanted, &o));
         json_array_append_new(out, o ? o : json_null());
     }
     *observed = out;

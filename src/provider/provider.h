@@ -51,8 +51,16 @@ struct plumb_resource_type {
      * Optional: many at once. `ids` is an array; *observed becomes an array of the same
      * length and order, with null for those that do not exist. Must cost fewer calls than
      * one read each (a describe taking lists, a filter), chunked to the API's limits.
+     *
+     * `wanted` (NULL: everything) is an object whose keys are the properties the caller
+     * compares: refresh passes those declared at the last apply, and Tags only when the user
+     * declared tags of their own. A property that costs a call of its own (S3 website, ECR
+     * lifecycle policy, tags) may be left unread when not wanted: missing from observed, it
+     * stays as last applied (what CloudFormation's drift detection does with undeclared
+     * properties). Read-only attributes are always returned.
      */
-    int (*read_many)(struct plumb_aws *aws, const json_t *ids, json_t **observed);
+    int (*read_many)(struct plumb_aws *aws, const json_t *ids, const json_t *wanted,
+                     json_t **observed);
     /*
      * Optional: an existing resource that these props would create — by its name property,
      * or for types AWS names, by its plumb:address tag in props' tags. *id = NULL when none.

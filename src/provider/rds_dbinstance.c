@@ -422,7 +422,8 @@ done:
     return error;
 }
 
-static int db_read_many(struct plumb_aws *aws, const json_t *ids, json_t **observed)
+static int db_read_many(struct plumb_aws *aws, const json_t *ids, const json_t *wanted,
+                        json_t **observed)
 {
     json_t *found = json_object(), *out = json_array(), *o;
     size_t i, n = json_array_size(ids);

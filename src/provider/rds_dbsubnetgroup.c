@@ -140,9 +140,9 @@ done:
     return error;
 }
 
-/* One DBSubnetGroup (and its tags) → the CloudFormation shape; *out = NULL when the group went
- * away meanwhile. */
-static int observe(struct plumb_aws *aws, const json_t *group, json_t **out)
+/* One DBSubnetGroup (and its tags, a call of their own, when wanted: provider.h) → the
+ * CloudFormation shape; *out = NULL when the group went away meanwhile. */
+static int observe(struct plumb_aws *aws, const json_t *group, const json_t *wanted, json_t **out)
 {
     const char *arn = json_string_value(json_object_get(group, "DBSubnetGroupArn"));
     json_t *o = json_object(), *tags = NULL, *v;
@@ -156,7 +156,7 @@ static int observe(struct plumb_aws *aws, const json_t *group, json_t **out)
         json_object_set(o, "DBSubnetGroupDescription", v);
     if (json_object_get(group, "Subnets"))
         json_object_set_new(o, "SubnetIds", subnet_ids_of(group));
-    if (arn) {
+    if (arn && plumb_provider_wants(wanted, "Tags")) {
         PLUMB_TRY(read_tags(aws, arn, &tags));
         if (!tags)
             goto done; /* deleted between the two calls */
@@ -202,7 +202,7 @@ static int sg_read(struct plumb_aws *aws, const json_t *id, json_t **observed)
         return plumb_error_set(PLUMB_EINVALID, "db subnet group id lacks DBSubnetGroupName");
     PLUMB_TRY(describe_one(aws, name, &group));
     if (group)
-        error = observe(aws, group, observed);
+        error = observe(aws, group, NULL, observed);
 done:
     json_decref(group);
     return error;
@@ -224,7 +224,8 @@ static const json_t *find_group(const json_t *groups, const char *name)
 }
 
 /* One listing of every subnet group of the region serves any number of ids. */
-static int sg_read_many(struct plumb_aws *aws, const json_t *ids, json_t **observed)
+static int sg_read_many(struct plumb_aws *aws, const json_t *ids, const json_t *wanted,
+                        json_t **observed)
 {
     json_t *in = json_object(), *listing = NULL, *out = json_array(), *o;
     const json_t *id, *g, *groups;
@@ -241,7 +242,7 @@ static int sg_read_many(struct plumb_aws *aws, const json_t *ids, json_t **obser
         const char *name = plumb_provider_id_str(id, "DBSubnetGroupName");
         o = NULL;
         if (name && (g = find_group(groups, name)))
-            PLUMB_TRY(observe(aws, g, &o));
+            PLUMB_TRY(observe(aws, g, wanted, &o));
         json_array_append_new(out, o ? o : json_null());
     }
     *observed = out;
@@ -311,7 +312,7 @@ static int sg_create(struct plumb_aws *aws, const json_t *props, json_t **observ
         json_object_set(in, "Tags", (json_t *)tags); /* plumb:* tags included */
     PLUMB_TRY(rds_call(aws, "CreateDBSubnetGroup", json_incref(in), &out));
     /* the answer carries the group; only its tags need a call */
-    error = observe(aws, json_object_get(out, "DBSubnetGroup"), observed);
+    error = observe(aws, json_object_get(out, "DBSubnetGroup"), NULL, observed);
     if (error == 0 && !*observed)
         error =
             plumb_error_set(PLUMB_ERROR, "db subnet group '%s' vanished after its creation", low);
@@ -379,7 +380,7 @@ static int sg_update(struct plumb_aws *aws, const json_t *id, const json_t *befo
         return plumb_error_set(PLUMB_EINVALID, "db subnet group id lacks DBSubnetGroupName");
     PLUMB_TRY(describe_one(aws, name, &group));
     if (group)
-        PLUMB_TRY(observe(aws, group, &current));
+        PLUMB_TRY(observe(aws, group, NULL, &current));
     if (!current) {
         error = plumb_error_set(PLUMB_ENOTFOUND, "db subnet group '%s' does not exist", name);
         goto done;
@@ -403,7 +404,7 @@ static int sg_update(struct plumb_aws *aws, const json_t *id, const json_t *befo
     if (arn && plumb_provider_changed(current, after, "Tags"))
         PLUMB_TRY(update_tags(aws, arn, current, after));
     /* ModifyDBSubnetGroup answers with the group as it now is: no describe needed */
-    PLUMB_TRY(observe(aws, latest, observed));
+    PLUMB_TRY(observe(aws, latest, NULL, observed));
     if (!*observed)
         error = plumb_error_set(PLUMB_ENOTFOUND, "db subnet group '%s' does not exist", name);
 done:

@@ -426,8 +426,10 @@ static void set_attributes(json_t *o, const char *name, const char *region)
 
 /* ---- read ------------------------------------------------------------------------------- */
 
-/* The bucket in CloudFormation's shape, one Get per setting; NULL when it went away. */
-static int observe(struct plumb_aws *aws, const char *name, const char *region, json_t **observed)
+/* The bucket in CloudFormation's shape, one Get per wanted setting (provider.h); NULL when it
+ * went away. */
+static int observe(struct plumb_aws *aws, const char *name, const char *region,
+                   const json_t *wanted, json_t **observed)
 {
     json_t *o = json_object(), *got = NULL, *v;
     int error = 0;
@@ -437,69 +439,95 @@ static int observe(struct plumb_aws *aws, const char *name, const char *region, 
     json_object_set_new(o, "BucketName", json_string(name));
     set_attributes(o, name, region);
 
-    PLUMB_TRY(get_setting(aws, "GetBucketTagging", name, &got));
-    json_object_set_new(o, "Tags", tag_list(json_object_get(got, "TagSet")));
-    json_decref(got);
-
-    /* no block configured is every block off: what a user declares to allow public access */
-    PLUMB_TRY(get_setting(aws, "GetPublicAccessBlock", name, &got));
-    v = json_object_get(got, "PublicAccessBlockConfiguration");
-    json_object_set_new(o, "PublicAccessBlockConfiguration",
-                        v ? renamed(v, pab_names, 0)
-                          : json_pack("{s:b, s:b, s:b, s:b}", "BlockPublicAcls", 0,
-                                      "BlockPublicPolicy", 0, "IgnorePublicAcls", 0,
-                                      "RestrictPublicBuckets", 0));
-    json_decref(got);
-
-    PLUMB_TRY(get_setting(aws, "GetBucketOwnershipControls", name, &got));
-    if ((v = json_object_get(json_object_get(got, "OwnershipControls"), "Rules")))
-        json_object_set_new(o, "OwnershipControls", json_pack("{s:O}", "Rules", v));
-    json_decref(got);
-
-    PLUMB_TRY(get_setting(aws, "GetBucketEncryption", name, &got));
-    if ((v = json_object_get(got, "ServerSideEncryptionConfiguration")))
-        json_object_set_new(o, "BucketEncryption", encryption_from_api(v));
-    json_decref(got);
-
-    /* a bucket never versioned has no status: nothing a user could declare */
-    PLUMB_TRY(get_setting(aws, "GetBucketVersioning", name, &got));
-    if ((v = json_object_get(got, "Status")))
-        json_object_set_new(o, "VersioningConfiguration", json_pack("{s:O}", "Status", v));
-    json_decref(got);
-
-    PLUMB_TRY(get_setting(aws, "GetBucketWebsite", name, &got));
-    if (got)
-        json_object_set_new(o, "WebsiteConfiguration", website_from_api(got));
-    json_decref(got);
-
-    PLUMB_TRY(get_setting(aws, "GetBucketCors", name, &got));
-    if ((v = json_object_get(got, "CORSRules")))
-        json_object_set_new(o, "CorsConfiguration",
-                            json_pack("{s:o}", "CorsRules", renamed_list(v, cors_names, 0)));
-    json_decref(got);
-
-    PLUMB_TRY(get_setting(aws, "GetBucketLifecycleConfiguration", name, &got));
-    if ((v = json_object_get(got, "Rules"))) {
-        json_t *lc = json_object(), *rules = json_array(), *r;
-        size_t i;
-        json_array_foreach(v, i, r) json_array_append_new(rules, lifecycle_rule_from_api(r));
-        json_object_set_new(lc, "Rules", rules);
-        if ((v = json_object_get(got, "TransitionDefaultMinimumObjectSize")))
-            json_object_set(lc, "TransitionDefaultMinimumObjectSize", v);
-        json_object_set_new(o, "LifecycleConfiguration", lc);
+    if (plumb_provider_wants(wanted, "Tags")) {
+        PLUMB_TRY(get_setting(aws, "GetBucketTagging", name, &got));
+        json_object_set_new(o, "Tags", tag_list(json_object_get(got, "TagSet")));
+        json_decref(got);
+        got = NULL;
     }
-    json_decref(got);
 
-    PLUMB_TRY(get_setting(aws, "GetBucketLogging", name, &got));
-    if ((v = json_object_get(got, "LoggingEnabled"))) {
-        json_t *lg =
-            json_pack("{s:O}", "DestinationBucketName", json_object_get(v, "TargetBucket"));
-        if (json_string_length(json_object_get(v, "TargetPrefix")))
-            json_object_set(lg, "LogFilePrefix", json_object_get(v, "TargetPrefix"));
-        json_object_set_new(o, "LoggingConfiguration", lg);
+    if (plumb_provider_wants(wanted, "PublicAccessBlockConfiguration")) {
+        /* no block configured is every block off: what a user declares to allow public access */
+        PLUMB_TRY(get_setting(aws, "GetPublicAccessBlock", name, &got));
+        v = json_object_get(got, "PublicAccessBlockConfiguration");
+        json_object_set_new(o, "PublicAccessBlockConfiguration",
+                            v ? renamed(v, pab_names, 0)
+                              : json_pack("{s:b, s:b, s:b, s:b}", "BlockPublicAcls", 0,
+                                          "BlockPublicPolicy", 0, "IgnorePublicAcls", 0,
+                                          "RestrictPublicBuckets", 0));
+        json_decref(got);
+        got = NULL;
     }
-    json_decref(got);
-    got = NULL;
+
+    if (plumb_provider_wants(wanted, "OwnershipControls")) {
+        PLUMB_TRY(get_setting(aws, "GetBucketOwnershipControls", name, &got));
+        if ((v = json_object_get(json_object_get(got, "OwnershipControls"), "Rules")))
+            json_object_set_new(o, "OwnershipControls", json_pack("{s:O}", "Rules", v));
+        json_decref(got);
+        got = NULL;
+    }
+
+    if (plumb_provider_wants(wanted, "BucketEncryption")) {
+        PLUMB_TRY(get_setting(aws, "GetBucketEncryption", name, &got));
+        if ((v = json_object_get(got, "ServerSideEncryptionConfiguration")))
+            json_object_set_new(o, "BucketEncryption", encryption_from_api(v));
+        json_decref(got);
+        got = NULL;
+    }
+
+    if (plumb_provider_wants(wanted, "VersioningConfiguration")) {
+        /* a bucket never versioned has no status: nothing a user could declare */
+        PLUMB_TRY(get_setting(aws, "GetBucketVersioning", name, &got));
+        if ((v = json_object_get(got, "Status")))
+            json_object_set_new(o, "VersioningConfiguration", json_pack("{s:O}", "Status", v));
+        json_decref(got);
+        got = NULL;
+    }
+
+    if (plumb_provider_wants(wanted, "WebsiteConfiguration")) {
+        PLUMB_TRY(get_setting(aws, "GetBucketWebsite", name, &got));
+        if (got)
+            json_object_set_new(o, "WebsiteConfiguration", website_from_api(got));
+        json_decref(got);
+        got = NULL;
+    }
+
+    if (plumb_provider_wants(wanted, "CorsConfiguration")) {
+        PLUMB_TRY(get_setting(aws, "GetBucketCors", name, &got));
+        if ((v = json_object_get(got, "CORSRules")))
+            json_object_set_new(o, "CorsConfiguration",
+                                json_pack("{s:o}", "CorsRules", renamed_list(v, cors_names, 0)));
+        json_decref(got);
+        got = NULL;
+    }
+
+    if (plumb_provider_wants(wanted, "LifecycleConfiguration")) {
+        PLUMB_TRY(get_setting(aws, "GetBucketLifecycleConfiguration", name, &got));
+        if ((v = json_object_get(got, "Rules"))) {
+            json_t *lc = json_object(), *rules = json_array(), *r;
+            size_t i;
+            json_array_foreach(v, i, r) json_array_append_new(rules, lifecycle_rule_from_api(r));
+            json_object_set_new(lc, "Rules", rules);
+            if ((v = json_object_get(got, "TransitionDefaultMinimumObjectSize")))
+                json_object_set(lc, "TransitionDefaultMinimumObjectSize", v);
+            json_object_set_new(o, "LifecycleConfiguration", lc);
+        }
+        json_decref(got);
+        got = NULL;
+    }
+
+    if (plumb_provider_wants(wanted, "LoggingConfiguration")) {
+        PLUMB_TRY(get_setting(aws, "GetBucketLogging", name, &got));
+        if ((v = json_object_get(got, "LoggingEnabled"))) {
+            json_t *lg =
+                json_pack("{s:O}", "DestinationBucketName", json_object_get(v, "TargetBucket"));
+            if (json_string_length(json_object_get(v, "TargetPrefix")))
+                json_object_set(lg, "LogFilePrefix", json_object_get(v, "TargetPrefix"));
+            json_object_set_new(o, "LoggingConfiguration", lg);
+        }
+        json_decref(got);
+        got = NULL;
+    }
 
     *observed = o;
     o = NULL;
@@ -509,6 +537,26 @@ done:
     json_decref(o);
     json_decref(got);
     return error;
+}
+
+/* Whether observe() will make a call for `wanted`: any setting but the name. */
+static int reads_a_setting(const json_t *wanted)
+{
+    static const char *const settings[] = {"Tags",
+                                           "PublicAccessBlockConfiguration",
+                                           "OwnershipControls",
+                                           "BucketEncryption",
+                                           "VersioningConfiguration",
+                                           "WebsiteConfiguration",
+                                           "CorsConfiguration",
+                                           "LifecycleConfiguration",
+                                           "LoggingConfiguration"};
+    size_t i;
+
+    for (i = 0; i < sizeof(settings) / sizeof(settings[0]); i++)
+        if (plumb_provider_wants(wanted, settings[i]))
+            return 1;
+    return 0;
 }
 
 /* 1 and the bucket's region when it exists, 0 when not (HeadBucket). */
@@ -544,11 +592,12 @@ static int bucket_read(struct plumb_aws *aws, const json_t *id, json_t **observe
         return plumb_error_set(PLUMB_EINVALID, "bucket id lacks BucketName");
     error = head_bucket(aws, name, region, sizeof(region));
     if (error == 1)
-        error = observe(aws, name, region, observed);
+        error = observe(aws, name, region, NULL, observed);
     return error;
 }
 
-static int bucket_read_many(struct plumb_aws *aws, const json_t *ids, json_t **observed)
+static int bucket_read_many(struct plumb_aws *aws, const json_t *ids, const json_t *wanted,
+                            json_t **observed)
 {
     json_t *listed = NULL, *regions = json_object(), *out = json_array(), *b, *o;
     const json_t *id, *r;
@@ -559,6 +608,19 @@ static int bucket_read_many(struct plumb_aws *aws, const json_t *ids, json_t **o
     PLUMB_ALLOC_CHECK(regions && out);
     if (json_array_size(ids) == 0)
         goto found; /* no listing for nothing */
+    if (reads_a_setting(wanted)) {
+        /* Each Get answers NoSuchBucket for a bucket that is gone, so no listing is needed
+         * to know which exist; a project's buckets are in its region. */
+        json_array_foreach(ids, i, id)
+        {
+            const char *name = plumb_provider_id_str(id, "BucketName");
+            o = NULL;
+            if (name)
+                PLUMB_TRY(observe(aws, name, plumb_aws_region(aws), wanted, &o));
+            json_array_append_new(out, o ? o : json_null());
+        }
+        goto found;
+    }
     PLUMB_TRY(plumb_aws_paginate(aws, "s3", "ListBuckets", NULL, &listed));
     json_array_foreach(json_object_get(listed, "Buckets"), i, b)
     {
@@ -575,7 +637,7 @@ static int bucket_read_many(struct plumb_aws *aws, const json_t *ids, json_t **o
         const char *name = plumb_provider_id_str(id, "BucketName");
         o = NULL;
         if (name && (r = json_object_get(regions, name)))
-            PLUMB_TRY(observe(aws, name, json_string_value(r), &o));
+            PLUMB_TRY(observe(aws, name, json_string_value(r), wanted, &o));
         json_array_append_new(out, o ? o : json_null());
     }
 found:

@@ -192,7 +192,8 @@ done:
 
 /* Name filters match by prefix: each chunk of 10 names is one (paginated) listing, and
  * entries are matched by ARN exactly. */
-static int sm_read_many(struct plumb_aws *aws, const json_t *ids, json_t **observed)
+static int sm_read_many(struct plumb_aws *aws, const json_t *ids, const json_t *wanted,
+                        json_t **observed)
 {
     json_t *out = json_array(), *found = json_array(), *names = NULL, *list = NULL, *o;
     const json_t *id, *e;

@@ -251,3 +251,8 @@ int plumb_provider_wait(struct plumb_progress *p, long default_poll_ms,
         plumb_sleep_ms(poll);
     }
 }
+
+int plumb_provider_wants(const json_t *wanted, const char *name)
+{
+    return !wanted || json_object_get(wanted, name) != NULL;
+}

@@ -36,6 +36,8 @@ int plumb_provider_changed(const json_t *before, const json_t *after, const char
 
 /* The string member `name` of `id`, or NULL. */
 const char *plumb_provider_id_str(const json_t *id, const char *name);
+/* Whether read_many's `wanted` asks for property `name` (NULL wants everything). */
+int plumb_provider_wants(const json_t *wanted, const char *name);
 
 /*
  * Polls `check` until it says done (1), fails (<0) or p->timeout_seconds pass, calling

@@ -431,7 +431,7 @@ Test(driver_ec2_securitygroup, read_many_in_one_call)
     ids = json_pack("[{s:s}, {s:s}, {s:s}, {s:s}]", "Id", a, "Id", "sg-0123456789abcdef0", "Id", b,
                     "Id", c);
     before = plumb_aws_stats_calls(aws, "ec2");
-    cr_assert_eq(t->read_many(aws, ids, &observed), 0, "%s", plumb_error_message());
+    cr_assert_eq(t->read_many(aws, ids, NULL, &observed), 0, "%s", plumb_error_message());
     cr_assert_eq(json_array_size(observed), 4);
     cr_expect_str_eq(json_string_value(json_object_get(json_array_get(observed, 0), "Id")), a);
     cr_expect_str_eq(json_string_value(json_object_get(json_array_get(observed, 0), "GroupName")),

@@ -194,7 +194,7 @@ Test(driver_ec2_subnet, read_many_in_one_call)
     ids = json_pack("[{s:s}, {s:s}, {s:s}, {s:s}]", "SubnetId", a, "SubnetId",
                     "subnet-0123456789abcdef0", "SubnetId", b, "SubnetId", c);
     before = plumb_aws_stats_calls(aws, "ec2");
-    cr_assert_eq(t->read_many(aws, ids, &observed), 0, "%s", plumb_error_message());
+    cr_assert_eq(t->read_many(aws, ids, NULL, &observed), 0, "%s", plumb_error_message());
     cr_assert_eq(json_array_size(observed), 4);
     cr_expect_str_eq(json_string_value(json_object_get(json_array_get(observed, 0), "SubnetId")),
                      a);

@@ -355,7 +355,7 @@ Test(driver_ecr_repository, read_many_batches_describes)
     ids = json_pack("[{s:s}, {s:s}, {s:s}, {s:s}]", "RepositoryName", "repo-0", "RepositoryName",
                     "repo-1", "RepositoryName", "repo-2", "RepositoryName", "repo-3");
     before = plumb_aws_stats_calls(aws, "ecr");
-    cr_assert_eq(t->read_many(aws, ids, &observed), 0, "%s", plumb_error_message());
+    cr_assert_eq(t->read_many(aws, ids, NULL, &observed), 0, "%s", plumb_error_message());
     cr_expect_eq(plumb_aws_stats_calls(aws, "ecr") - before, 1 + 3 * 4);
     cr_assert_eq(json_array_size(observed), 4);
     for (i = 0; i < 4; i++) {
@@ -381,7 +381,7 @@ Test(driver_ecr_repository, read_many_batches_describes)
     ids = json_pack("[{s:s}, {s:s}, {s:s}]", "RepositoryName", "repo-1", "RepositoryName",
                     "missing", "RepositoryName", "repo-3");
     before = plumb_aws_stats_calls(aws, "ecr");
-    cr_assert_eq(t->read_many(aws, ids, &observed), 0, "%s", plumb_error_message());
+    cr_assert_eq(t->read_many(aws, ids, NULL, &observed), 0, "%s", plumb_error_message());
     cr_assert_eq(json_array_size(observed), 3);
     cr_expect_str_eq(
         json_string_value(json_object_get(json_array_get(observed, 0), "RepositoryName")),

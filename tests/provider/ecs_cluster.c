@@ -207,7 +207,7 @@ Test(driver_ecs_cluster, read_many_in_one_call)
     ids = json_pack("[{s:s}, {s:s}, {s:s}, {s:s}, {s:s}]", "ClusterName", "a", "ClusterName",
                     "missing", "ClusterName", "c", "ClusterName", "deleted", "ClusterName", "b");
     before = plumb_aws_stats_calls(aws, "ecs");
-    cr_assert_eq(t->read_many(aws, ids, &observed), 0, "%s", plumb_error_message());
+    cr_assert_eq(t->read_many(aws, ids, NULL, &observed), 0, "%s", plumb_error_message());
     cr_expect_eq(plumb_aws_stats_calls(aws, "ecs") - before, 1, "one DescribeClusters for all");
     cr_assert_eq(json_array_size(observed), 5);
     cr_expect_str_eq(json_string_value(json_object_get(json_array_get(observed, 0), "ClusterName")),

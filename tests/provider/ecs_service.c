@@ -309,7 +309,7 @@ Test(driver_ecs_service, read_many_groups_by_cluster_in_tens)
                                          "arn:aws:ecs:us-east-1:123456789012:service/nowhere/x",
                                          "Cluster", "nowhere"));
     before = plumb_aws_stats_calls(aws, "ecs");
-    cr_assert_eq(t->read_many(aws, ids, &observed), 0, "%s", plumb_error_message());
+    cr_assert_eq(t->read_many(aws, ids, NULL, &observed), 0, "%s", plumb_error_message());
     /* web-cluster: 13 ids in 2 calls; other: 1; nowhere: 1 — 4 calls for 15 services */
     cr_expect_eq(plumb_aws_stats_calls(aws, "ecs") - before, 4);
     cr_assert_eq(json_array_size(observed), 15);

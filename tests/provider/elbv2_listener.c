@@ -287,7 +287,7 @@ Test(driver_elbv2_listener, read_many_in_batches)
     ids = json_pack("[{s:s}, {s:s}, {s:s}, {s:s}]", "ListenerArn", a, "ListenerArn", missing,
                     "ListenerArn", b, "ListenerArn", c);
     before = plumb_aws_stats_calls(aws, "elbv2");
-    cr_assert_eq(t->read_many(aws, ids, &observed), 0, "%s", plumb_error_message());
+    cr_assert_eq(t->read_many(aws, ids, NULL, &observed), 0, "%s", plumb_error_message());
     cr_assert_eq(json_array_size(observed), 4);
     cr_expect_eq(json_integer_value(json_object_get(json_array_get(observed, 0), "Port")), 81);
     cr_expect(json_is_null(json_array_get(observed, 1)), "a missing listener reads as null");
@@ -301,7 +301,7 @@ Test(driver_elbv2_listener, read_many_in_batches)
     /* only unknown ARNs: the call fails on moto too, and the balancer's listing answers */
     only = json_pack("[{s:s}]", "ListenerArn", missing);
     before = plumb_aws_stats_calls(aws, "elbv2");
-    cr_assert_eq(t->read_many(aws, only, &observed), 0, "%s", plumb_error_message());
+    cr_assert_eq(t->read_many(aws, only, NULL, &observed), 0, "%s", plumb_error_message());
     cr_assert_eq(json_array_size(observed), 1);
     cr_expect(json_is_null(json_array_get(observed, 0)));
     cr_expect_eq(plumb_aws_stats_calls(aws, "elbv2") - before, 2);

@@ -255,7 +255,7 @@ Test(driver_elbv2_listenerrule, read_many_in_batches)
     ids = json_pack("[{s:s}, {s:s}, {s:s}, {s:s}]", "RuleArn", a, "RuleArn", missing, "RuleArn", b,
                     "RuleArn", c);
     before = plumb_aws_stats_calls(aws, "elbv2");
-    cr_assert_eq(t->read_many(aws, ids, &observed), 0, "%s", plumb_error_message());
+    cr_assert_eq(t->read_many(aws, ids, NULL, &observed), 0, "%s", plumb_error_message());
     cr_assert_eq(json_array_size(observed), 4);
     cr_expect_eq(json_integer_value(json_object_get(json_array_get(observed, 0), "Priority")), 1);
     cr_expect(json_is_null(json_array_get(observed, 1)), "a missing rule reads as null");
@@ -267,7 +267,7 @@ Test(driver_elbv2_listenerrule, read_many_in_batches)
     json_decref(observed);
     json_array_remove(ids, 1);
     before = plumb_aws_stats_calls(aws, "elbv2");
-    cr_assert_eq(t->read_many(aws, ids, &observed), 0, "%s", plumb_error_message());
+    cr_assert_eq(t->read_many(aws, ids, NULL, &observed), 0, "%s", plumb_error_message());
     cr_expect_eq(json_array_size(observed), 3);
     cr_expect_eq(plumb_aws_stats_calls(aws, "elbv2") - before, 1);
 

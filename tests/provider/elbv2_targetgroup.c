@@ -393,7 +393,7 @@ Test(driver_elbv2_targetgroup, read_many_in_batches)
     ids = json_pack("[{s:s}, {s:s}, {s:s}, {s:s}]", "TargetGroupArn", a, "TargetGroupArn", missing,
                     "TargetGroupArn", b, "TargetGroupArn", c);
     before = plumb_aws_stats_calls(aws, "elbv2");
-    cr_assert_eq(t->read_many(aws, ids, &observed), 0, "%s", plumb_error_message());
+    cr_assert_eq(t->read_many(aws, ids, NULL, &observed), 0, "%s", plumb_error_message());
     cr_assert_eq(json_array_size(observed), 4);
     o = json_array_get(observed, 0);
     cr_expect_str_eq(json_string_value(json_object_get(o, "Name")), "batch-a");
@@ -415,7 +415,7 @@ Test(driver_elbv2_targetgroup, read_many_in_batches)
     json_decref(observed);
     json_array_remove(ids, 1);
     before = plumb_aws_stats_calls(aws, "elbv2");
-    cr_assert_eq(t->read_many(aws, ids, &observed), 0, "%s", plumb_error_message());
+    cr_assert_eq(t->read_many(aws, ids, NULL, &observed), 0, "%s", plumb_error_message());
     cr_expect_eq(json_array_size(observed), 3);
     cr_expect_eq(plumb_aws_stats_calls(aws, "elbv2") - before, 2 + 2 * 3);
 

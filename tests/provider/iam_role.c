@@ -335,7 +335,7 @@ Test(driver_iam_role, read_many_in_two_listings)
     ids = json_pack("[{s:s}, {s:s}, {s:s}]", "RoleName", "role-a", "RoleName", "missing",
                     "RoleName", "role-b");
     before = plumb_aws_stats_calls(aws, "iam");
-    cr_assert_eq(t->read_many(aws, ids, &observed), 0, "%s", plumb_error_message());
+    cr_assert_eq(t->read_many(aws, ids, NULL, &observed), 0, "%s", plumb_error_message());
     /* GetAccountAuthorizationDetails and ListRoles, one page each, for any number of roles;
      * a read costs at least three */
     cr_expect_eq(plumb_aws_stats_calls(aws, "iam") - before, 2);
@@ -365,7 +365,7 @@ Test(driver_iam_role, read_many_in_two_listings)
     {
         struct plumb_aws *narrow = test_moto_client();
         json_t *got = NULL;
-        cr_assert_eq(t->read_many(narrow, ids, &got), 0, "%s", plumb_error_message());
+        cr_assert_eq(t->read_many(narrow, ids, NULL, &got), 0, "%s", plumb_error_message());
         cr_expect(json_equal(got, observed), "the fallback reads the same");
         json_decref(got);
         plumb_aws_free(narrow);

@@ -124,7 +124,7 @@ Test(driver_logs_loggroup, read_many_in_one_listing)
     ids = json_pack("[{s:s}, {s:s}, {s:s}]", "LogGroupName", "/a", "LogGroupName", "/missing",
                     "LogGroupName", "/b");
     before = plumb_aws_stats_calls(aws, "logs");
-    cr_assert_eq(t->read_many(aws, ids, &observed), 0, "%s", plumb_error_message());
+    cr_assert_eq(t->read_many(aws, ids, NULL, &observed), 0, "%s", plumb_error_message());
     cr_assert_eq(json_array_size(observed), 3);
     cr_expect_str_eq(
         json_string_value(json_object_get(json_array_get(observed, 0), "LogGroupName")), "/a");

@@ -451,7 +451,7 @@ Test(driver_rds_dbinstance, read_many_with_the_id_filter)
             json_array_append_new(ids, json_pack("{s:s}", "DBInstanceIdentifier", "missing"));
     }
     before = plumb_aws_stats_calls(aws, "rds");
-    cr_assert_eq(t->read_many(aws, ids, &observed), 0, "%s", plumb_error_message());
+    cr_assert_eq(t->read_many(aws, ids, NULL, &observed), 0, "%s", plumb_error_message());
     cr_expect_eq(plumb_aws_stats_calls(aws, "rds") - before, 2,
                  "102 ids: two DescribeDBInstances, not one per instance");
     cr_assert_eq(json_array_size(observed), 102);
@@ -868,7 +868,7 @@ Test(driver_rds_dbinstance, read_many_chunks_the_filter_to_100_values)
         snprintf(name, sizeof(name), "db-%d", i);
         json_array_append_new(ids, json_pack("{s:s}", "DBInstanceIdentifier", name));
     }
-    cr_expect_eq(t->read_many(aws, ids, &observed), 0, "%s", plumb_error_message());
+    cr_expect_eq(t->read_many(aws, ids, NULL, &observed), 0, "%s", plumb_error_message());
     fake_stop(&f, aws);
     cr_expect_eq(f.requests, 2, "150 ids: two filters");
     cr_expect(body_has(&f, 0, "Filters.Filter.1.Name=db-instance-id"), "%s", f.bodies[0]);

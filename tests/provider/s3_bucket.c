@@ -351,7 +351,7 @@ Test(driver_s3_bucket, read_many_skips_missing_buckets)
     ids = json_pack("[{s:s}, {s:s}, {s:s}]", "BucketName", "bucket-a", "BucketName",
                     "bucket-missing", "BucketName", "bucket-b");
     before = plumb_aws_stats_calls(aws, "s3");
-    cr_assert_eq(t->read_many(aws, ids, &observed), 0, "%s", plumb_error_message());
+    cr_assert_eq(t->read_many(aws, ids, NULL, &observed), 0, "%s", plumb_error_message());
     /* one ListBuckets and nine Gets per bucket found, where a read is HeadBucket and nine */
     cr_expect_eq(plumb_aws_stats_calls(aws, "s3") - before, 1 + 9 * 2);
     cr_assert_eq(json_array_size(observed), 3);
@@ -363,6 +363,43 @@ Test(driver_s3_bucket, read_many_skips_missing_buckets)
     json_decref(oa);
     json_decref(ob);
     json_decref(ids);
+    json_decref(observed);
+    plumb_aws_free(aws);
+}
+
+Test(driver_s3_bucket, read_many_reads_only_what_is_wanted)
+{
+    const struct plumb_resource_type *t = driver();
+    struct plumb_aws *aws = test_moto_client();
+    json_t *b, *ob = NULL, *ids, *wanted, *observed = NULL, *o;
+    unsigned long before;
+
+    b = json_pack("{s:s, s:{s:s}, s:[{s:s, s:s}]}", "BucketName", "bucket-w",
+                  "WebsiteConfiguration", "IndexDocument", "index.html", "Tags", "Key", "k",
+                  "Value", "v");
+    cr_assert_eq(t->create(aws, b, &ob), 0, "%s", plumb_error_message());
+    /* drift made behind plumb's back, in the one setting refresh compares */
+    cr_assert_eq(system("aws s3api put-bucket-website --bucket bucket-w --website-configuration "
+                        "'{\"IndexDocument\": {\"Suffix\": \"home.html\"}}'"),
+                 0);
+    ids = json_pack("[{s:s}, {s:s}]", "BucketName", "bucket-w", "BucketName", "bucket-gone");
+    wanted = json_pack("{s:b}", "WebsiteConfiguration", 1);
+    before = plumb_aws_stats_calls(aws, "s3");
+    cr_assert_eq(t->read_many(aws, ids, wanted, &observed), 0, "%s", plumb_error_message());
+    /* GetBucketWebsite for each: no listing, no tags, no other settings */
+    cr_expect_eq(plumb_aws_stats_calls(aws, "s3") - before, 2);
+    o = json_array_get(observed, 0);
+    cr_expect_str_eq(json_string_value(json_object_get(
+                         json_object_get(o, "WebsiteConfiguration"), "IndexDocument")),
+                     "home.html");
+    cr_expect_null(json_object_get(o, "Tags"), "tags were not read, so not reported");
+    cr_expect_str_eq(json_string_value(json_object_get(o, "Arn")), "arn:aws:s3:::bucket-w",
+                     "read-only attributes always come");
+    cr_expect(json_is_null(json_array_get(observed, 1)), "a missing bucket reads as null");
+    json_decref(b);
+    json_decref(ob);
+    json_decref(ids);
+    json_decref(wanted);
     json_decref(observed);
     plumb_aws_free(aws);
 }

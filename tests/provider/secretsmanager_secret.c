@@ -525,7 +525,7 @@ Test(driver_secretsmanager_secret, read_many_filters_by_name)
                                     "secret:missing-AbCdEf"));
 
     before = plumb_aws_stats_calls(aws, "secretsmanager");
-    cr_assert_eq(t->read_many(aws, ids, &observed), 0, "%s", plumb_error_message());
+    cr_assert_eq(t->read_many(aws, ids, NULL, &observed), 0, "%s", plumb_error_message());
     /* 13 ids, 10 names a call: 2 ListSecrets, where reads would have cost 13 */
     cr_expect_eq(plumb_aws_stats_calls(aws, "secretsmanager") - before, 2);
     cr_assert_eq(json_array_size(observed), 13);
