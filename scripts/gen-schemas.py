@@ -207,6 +207,7 @@ TYPES = [
                          "IpAddressType": "ipv4"},
             "timeouts": {"create": 900, "update": 600, "delete": 600},
             "nameProperty": "Name",
+            "partialArrays": ["/properties/LoadBalancerAttributes"],
         },
     },
     {
@@ -236,6 +237,7 @@ TYPES = [
                          "Matcher": {"HttpCode": "200"}, "Targets": []},
             "timeouts": {"create": 300, "update": 300, "delete": 300},
             "nameProperty": "Name",
+            "partialArrays": ["/properties/TargetGroupAttributes"],
         },
     },
     {
@@ -869,6 +871,13 @@ def build(spec, base):
     if plumb.get("nameProperty"):
         block["nameProperty"] = plumb["nameProperty"]
     block["unorderedArrays"] = [p for p in conv.unordered if declared(p, props, definitions)]
+    # Arrays of which AWS reports every item (all of a load balancer's attributes, set or
+    # not) while the user declares those they manage: a declared item must be there, the
+    # others are not drift. Matched without regard to order.
+    for p in plumb.get("partialArrays", []):
+        if not declared(p, props, definitions):
+            raise GenError("%s: partial array %s not declared" % (spec["typeName"], p))
+        block.setdefault("partialArrays", []).append(p)
     block["conditionalCreateOnlyProperties"] = conditional
 
     for name in block["defaults"]:

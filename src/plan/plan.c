@@ -77,18 +77,26 @@ static int satisfies(struct plumb_state *st, const struct plumb_schema_type *t, 
         goto done;
     }
     if (json_is_array(desired)) {
+        int partial = t && plumb_schema_is_partial(t, pointer);
+        size_t m;
         n = json_array_size(desired);
-        if (!json_is_array(actual) || json_array_size(actual) != n) {
+        m = json_array_size(actual);
+        if (!json_is_array(actual) || (partial ? m < n : m != n)) {
             ok = 0;
             goto done;
         }
         plumb_buf_printf(&sub, "%s/*", pointer);
-        if (t && plumb_schema_is_unordered(t, pointer)) {
-            /* a multiset match: each declared item takes one distinct item of AWS's */
-            unsigned char *used = calloc(n ? n : 1, 1);
+        if (t && (partial || plumb_schema_is_unordered(t, pointer))) {
+            /* a multiset match: each declared item takes one distinct item of AWS's (which
+             * may have more, for a partial array) */
+            unsigned char *used = calloc(m ? m : 1, 1);
+            if (!used) {
+                ok = 0;
+                goto done;
+            }
             for (i = 0; ok && i < n; i++) {
                 int found = 0;
-                for (j = 0; j < n && !found; j++)
+                for (j = 0; j < m && !found; j++)
                     if (!used[j] && satisfies(st, t, sub.ptr, json_array_get(desired, i),
                                               json_array_get(actual, j)))
                         used[j] = 1, found = 1;

@@ -862,9 +862,10 @@ json_t *plumb_schema_normalize(const struct plumb_schema_type *t, const json_t *
     return out;
 }
 
-int plumb_schema_is_unordered(const struct plumb_schema_type *t, const char *pointer)
+/* Whether `pointer` is in the plumb block's list `key`. */
+static int plumb_listed(const struct plumb_schema_type *t, const char *key, const char *pointer)
 {
-    const json_t *list = json_object_get(json_object_get(t->doc, "plumb"), "unorderedArrays");
+    const json_t *list = json_object_get(json_object_get(t->doc, "plumb"), key);
     const json_t *p;
     size_t i;
 
@@ -874,6 +875,16 @@ int plumb_schema_is_unordered(const struct plumb_schema_type *t, const char *poi
             return 1;
     }
     return 0;
+}
+
+int plumb_schema_is_unordered(const struct plumb_schema_type *t, const char *pointer)
+{
+    return plumb_listed(t, "unorderedArrays", pointer);
+}
+
+int plumb_schema_is_partial(const struct plumb_schema_type *t, const char *pointer)
+{
+    return plumb_listed(t, "partialArrays", pointer);
 }
 
 void plumb_schema_add_plumb_tags(const struct plumb_schema_type *t, json_t *props,

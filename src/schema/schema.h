@@ -70,6 +70,10 @@ int plumb_schema_validate(const struct plumb_schema_type *t, const char *address
 json_t *plumb_schema_normalize(const struct plumb_schema_type *t, const json_t *props);
 /* 1 when the array at JSON pointer `pointer` is unordered; array items are written "*". */
 int plumb_schema_is_unordered(const struct plumb_schema_type *t, const char *pointer);
+/* 1 when AWS reports every item of the array at `pointer` while the user declares those they
+ * manage (a load balancer's attributes): each declared item must be among AWS's, in any
+ * order, and the rest are not drift. */
+int plumb_schema_is_partial(const struct plumb_schema_type *t, const char *pointer);
 
 /*
  * Puts plumb's own tags (plumb:project, plumb:env, plumb:address) in `props`' tags property,

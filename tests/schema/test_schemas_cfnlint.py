@@ -57,6 +57,7 @@ STRING_ONLY = {"pattern", "minLength", "maxLength"}
 PLUMB_REQUIRED = ["service", "stateful", "tagging", "sensitiveProperties", "defaults",
                   "timeouts", "attributes"]
 PLUMB_ALLOWED = set(PLUMB_REQUIRED) | {"nameProperty", "description", "unorderedArrays",
+                                       "partialArrays",
                                        "conditionalCreateOnlyProperties"}
 
 
@@ -577,10 +578,11 @@ def check_plumb(doc, aws, fails):
         elif "/properties/" + np not in doc["createOnlyProperties"]:
             fails.add("plumb.nameProperty '%s' is not create-only" % np)
 
-    for ptr in p.get("unorderedArrays", []):
-        s = declared(ptr, doc)
-        if s is None or s.get("type") != "array":
-            fails.add("plumb.unorderedArrays: %s is not a declared array" % ptr)
+    for key in ("unorderedArrays", "partialArrays"):
+        for ptr in p.get(key, []):
+            s = declared(ptr, doc)
+            if s is None or s.get("type") != "array":
+                fails.add("plumb.%s: %s is not a declared array" % (key, ptr))
     cco = p.get("conditionalCreateOnlyProperties", [])
     want = [x for x in aws.get("conditionalCreateOnlyProperties", [])
             if declared(x, doc) is not None]
