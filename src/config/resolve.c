@@ -577,10 +577,11 @@ static json_t *parse_cli_value(const char *name, const char *value)
     const struct plumb_node *root;
     json_t *v = NULL;
 
-    /* --var n=2 is the number 2, --var flag=true a boolean, as the same text in YAML */
+    /* --var n=2 is the number 2, --var flag=true a boolean, as the same text in YAML; quoted,
+     * --var 'flag="True"' is the string True (the quotes are YAML's, not the value's) */
     if (plumb_yaml_load_string(&doc, name, value, strlen(value), &d) == 0 &&
-        (root = plumb_doc_root(doc)) && root->type == PLUMB_NODE_SCALAR && !root->quoted &&
-        root->kind != PLUMB_SCALAR_NULL)
+        (root = plumb_doc_root(doc)) && root->type == PLUMB_NODE_SCALAR &&
+        (root->quoted || root->kind != PLUMB_SCALAR_NULL))
         v = plumb_node_to_json(root);
     if (!v)
         v = json_string(value);

@@ -159,6 +159,36 @@ Test(model, variables_env_then_cli_override)
     plumb_kvlist_release(&vars);
 }
 
+/* --var values are YAML scalars: quoted, they are strings without their quotes. */
+Test(model, cli_variable_quoted_is_a_string)
+{
+    struct plumb_kvlist vars = PLUMB_KVLIST_INIT;
+    struct plumb_model *m = NULL;
+    char *diags;
+
+    write_file("plumb.yaml", "project: demo\n"
+                             "vars: { debug: \"False\", port: 80, tag: latest }\n"
+                             "environments: { stage: {} }\n"
+                             "resources:\n"
+                             "  logs:\n"
+                             "    type: AWS::Logs::LogGroup\n"
+                             "    properties: { LogGroupName: \"/demo/${var.debug}${var.tag}\" }\n");
+    plumb_kvlist_add(&vars, "debug", "\"True\"");
+    plumb_kvlist_add(&vars, "port", "'8080'");
+    plumb_kvlist_add(&vars, "tag", "\"\"");
+    diags = resolve("stage", &m, &vars);
+    cr_assert_str_eq(diags, "");
+    cr_expect_str_eq(json_string_value(json_object_get(m->vars, "debug")), "True");
+    cr_expect_str_eq(json_string_value(json_object_get(m->vars, "port")), "8080");
+    cr_expect_str_eq(json_string_value(json_object_get(m->vars, "tag")), "");
+    cr_expect_str_eq(
+        json_string_value(json_object_get(m->resources[0].properties, "LogGroupName")),
+        "/demo/True");
+    free(diags);
+    free_model(m);
+    plumb_kvlist_release(&vars);
+}
+
 Test(model, unknown_cli_variable)
 {
     struct plumb_kvlist vars = PLUMB_KVLIST_INIT;

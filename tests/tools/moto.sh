@@ -33,7 +33,7 @@ e2e_clean_env() {
 }
 
 moto_start() {
-  local port tries=0
+  local port
   e2e_clean_env
   port=$(free_port)
   MOTO_IAM_LOAD_MANAGED_POLICIES=true MOTO_ECS_SERVICE_RUNNING=1 \
@@ -41,11 +41,19 @@ moto_start() {
   MOTO_PID=$!
   export MOTO_URL="http://127.0.0.1:$port"
   export AWS_ENDPOINT_URL="$MOTO_URL"
-  until curl -sf "$MOTO_URL/moto-api/" >/dev/null 2>&1; do
+  await_server "$MOTO_PID" "$E2E_TMP/moto.log" moto_server curl -sf "$MOTO_URL/moto-api/"
+}
+
+# await_server PID LOG NAME CMD...: polls CMD (quietly) until it succeeds; exits the test,
+# showing LOG, when the server at PID dies or 15 s pass.
+await_server() {
+  local pid=$1 log=$2 name=$3 tries=0
+  shift 3
+  until "$@" >/dev/null 2>&1; do
     tries=$((tries + 1))
-    if [ "$tries" -gt 150 ] || ! kill -0 "$MOTO_PID" 2>/dev/null; then
-      echo "e2e: moto_server did not start; its log:" >&2
-      cat "$E2E_TMP/moto.log" >&2
+    if [ "$tries" -gt 150 ] || ! kill -0 "$pid" 2>/dev/null; then
+      echo "e2e: $name did not start; its log:" >&2
+      cat "$log" >&2
       exit 1
     fi
     sleep 0.1
