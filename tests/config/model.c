@@ -166,13 +166,14 @@ Test(model, cli_variable_quoted_is_a_string)
     struct plumb_model *m = NULL;
     char *diags;
 
-    write_file("plumb.yaml", "project: demo\n"
-                             "vars: { debug: \"False\", port: 80, tag: latest }\n"
-                             "environments: { stage: {} }\n"
-                             "resources:\n"
-                             "  logs:\n"
-                             "    type: AWS::Logs::LogGroup\n"
-                             "    properties: { LogGroupName: \"/demo/${var.debug}${var.tag}\" }\n");
+    write_file("plumb.yaml",
+               "project: demo\n"
+               "vars: { debug: \"False\", port: 80, tag: latest }\n"
+               "environments: { stage: {} }\n"
+               "resources:\n"
+               "  logs:\n"
+               "    type: AWS::Logs::LogGroup\n"
+               "    properties: { LogGroupName: \"/demo/${var.debug}${var.tag}\" }\n");
     plumb_kvlist_add(&vars, "debug", "\"True\"");
     plumb_kvlist_add(&vars, "port", "'8080'");
     plumb_kvlist_add(&vars, "tag", "\"\"");
@@ -181,9 +182,8 @@ Test(model, cli_variable_quoted_is_a_string)
     cr_expect_str_eq(json_string_value(json_object_get(m->vars, "debug")), "True");
     cr_expect_str_eq(json_string_value(json_object_get(m->vars, "port")), "8080");
     cr_expect_str_eq(json_string_value(json_object_get(m->vars, "tag")), "");
-    cr_expect_str_eq(
-        json_string_value(json_object_get(m->resources[0].properties, "LogGroupName")),
-        "/demo/True");
+    cr_expect_str_eq(json_string_value(json_object_get(m->resources[0].properties, "LogGroupName")),
+                     "/demo/True");
     free(diags);
     free_model(m);
     plumb_kvlist_release(&vars);

@@ -389,8 +389,8 @@ Test(driver_s3_bucket, read_many_reads_only_what_is_wanted)
     /* GetBucketWebsite for each: no listing, no tags, no other settings */
     cr_expect_eq(plumb_aws_stats_calls(aws, "s3") - before, 2);
     o = json_array_get(observed, 0);
-    cr_expect_str_eq(json_string_value(json_object_get(
-                         json_object_get(o, "WebsiteConfiguration"), "IndexDocument")),
+    cr_expect_str_eq(json_string_value(json_object_get(json_object_get(o, "WebsiteConfiguration"),
+                                                       "IndexDocument")),
                      "home.html");
     cr_expect_null(json_object_get(o, "Tags"), "tags were not read, so not reported");
     cr_expect_str_eq(json_string_value(json_object_get(o, "Arn")), "arn:aws:s3:::bucket-w",
