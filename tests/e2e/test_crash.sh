@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # An apply killed with SIGKILL at several points, then run again, converges: every declared
 # resource exists exactly once, nothing is orphaned, and the next plan is empty. Log groups
-# with a chain of dependencies make many action boundaries to land on.
+# with a chain of dependencies make many action boundaries to land on. Ctrl-C (SIGINT) stops
+# an apply cleanly: no new action, what was made recorded, nothing rolled back.
 . "$(dirname "$0")/lib.sh"
 
 moto_start
@@ -41,6 +42,33 @@ run_plumb -C "$proj" plan -e stage --detailed-exitcode
 check "the next plan is empty" expect_rc 0
 run_plumb -C "$proj" state list -e stage
 check "state holds every group" test "$(printf '%s\n' "$OUT" | grep -c AWS::Logs::LogGroup)" = "$n"
+
+# Ctrl-C: the run stops between actions, says so, exits 1, and state holds exactly what exists
+"$PLUMB" -C "$proj" -q destroy -e stage --auto-approve >/dev/null 2>&1
+"$PLUMB" -C "$proj" apply -e stage --auto-approve --parallelism 4 >"$E2E_TMP/out" 2>"$E2E_TMP/err" &
+pid=$!
+# once the first group is made (its progress line), so the stop lands midway however slow
+# the build (sanitizers) or the machine
+for _ in $(seq 1 200); do
+  grep -q "creation complete" "$E2E_TMP/err" 2>/dev/null && break
+  sleep 0.05
+done
+kill -INT "$pid"
+wait "$pid"
+RC=$?
+ERR=$(cat "$E2E_TMP/err")
+OUT=$(cat "$E2E_TMP/out")
+check "an interrupted apply exits 1" expect_rc 1
+check "it says it was interrupted" expect_err "interrupted: no new action started"
+made=$(count)
+echo "interrupted with $made groups made"
+check "it stopped midway" test "$made" -gt 0 -a "$made" -lt "$n"
+run_plumb -C "$proj" state list -e stage
+check "state records exactly what was made" test "$(printf '%s\n' "$OUT" | grep -c AWS::Logs::LogGroup)" = "$made"
+run_plumb -C "$proj" runs -e stage
+check "runs lists it as interrupted" expect_out "apply +interrupted"
+run_plumb -C "$proj" apply -e stage --auto-approve
+check "the next apply finishes the rest" test "$RC" = 0 -a "$(count)" = "$n"
 
 # destroy killed midway, then again: nothing left
 "$PLUMB" -C "$proj" -q destroy -e stage --auto-approve >/dev/null 2>&1 &
