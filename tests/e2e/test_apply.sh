@@ -10,7 +10,7 @@ moto_enable_auth
 proj="$E2E_TMP/proj"
 mkdir -p "$proj"
 export E2E_SECRET="s3cr3t-value-$$-do-not-leak"
-write_config() { # $1: retention of app, $2: extra yaml appended
+write_config() { # $1: retention of app, $2: extra yaml appended, $3: extra resources
   cat >"$proj/plumb.yaml" <<YAML
 project: e2e
 region: us-east-1
@@ -27,6 +27,7 @@ resources:
     type: AWS::Logs::LogGroup
     depends_on: [app]
     properties: { LogGroupName: "/e2e/\${env}/worker", RetentionInDays: 7 }
+${3:-}
 outputs:
   app_arn: \${app.Arn}
 ${2:-}
@@ -115,6 +116,27 @@ check "the check is named" expect_err "check failed: GET http://127.0.0.1:9/heal
 check "rollback destroyed what the run created" test "$(groups)" = 0
 run_plumb -C "$proj" runs -e stage
 check "runs shows the rolled-back apply" expect_out "apply +success|apply +rolled back"
+
+# --- a run whose last action fails leaves nothing it created ---------------------------------
+# the role comes last (after worker) and its policy attachment fails at AWS: the driver removes
+# the half-made role, and rollback destroys the two groups this run made before it
+write_config 14 "" "  last:
+    type: AWS::IAM::Role
+    depends_on: [worker]
+    properties:
+      RoleName: e2e-last
+      AssumeRolePolicyDocument:
+        Version: '2012-10-17'
+        Statement: [{ Effect: Allow, Principal: { Service: ecs-tasks.amazonaws.com }, Action: 'sts:AssumeRole' }]
+      ManagedPolicyArns: ['arn:aws:iam::aws:policy/PlumbE2eNoSuchPolicy']"
+run_plumb -C "$proj" apply -e stage --auto-approve
+check "an apply whose last action fails exits 1" expect_rc 1
+check "the AWS error is named" expect_err "NoSuchEntity"
+check "it rolled back" expect_err "rolled back 2 changes"
+check "nothing it created is left" test "$(groups)" = 0
+check "not even the half-made role" bash -c "! aws iam get-role --role-name e2e-last >/dev/null 2>&1"
+run_plumb -C "$proj" state list -e stage
+check "state is empty after the rollback" test -z "$OUT"
 
 # --- one writer at a time ------------------------------------------------------------------
 write_config 14
