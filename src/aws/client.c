@@ -548,9 +548,10 @@ static int classify(const struct plumb_aws_error_info *e)
     if (strstr(e->code, "NotFound") || strncmp(e->code, "NoSuch", 6) == 0 ||
         strcmp(e->code, "ResourceNotFoundException") == 0 || e->status == 404)
         return PLUMB_ENOTFOUND;
-    if (strstr(e->code, "AlreadyExists") || strstr(e->code, "Duplicate") ||
-        strstr(e->code, "Conflict") || strcmp(e->code, "ResourceInUseException") == 0 ||
-        strcmp(e->code, "EntityAlreadyExists") == 0 || e->status == 409)
+    /* "already exists" (AlreadyExists, Secrets Manager's ResourceExistsException) and "still
+     * in use" (ResourceInUse[Exception], EC2's DependencyViolation) */
+    if (strstr(e->code, "Exists") || strstr(e->code, "Duplicate") || strstr(e->code, "Conflict") ||
+        strstr(e->code, "InUse") || strcmp(e->code, "DependencyViolation") == 0 || e->status == 409)
         return PLUMB_ECONFLICT;
     return PLUMB_EAWS;
 }

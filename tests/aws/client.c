@@ -364,6 +364,23 @@ Test(client, gives_up_after_max_attempts)
     plumb_aws_free(aws);
 }
 
+Test(client, exists_and_in_use_are_conflicts)
+{
+    static const char *const answers[] = {"exists", "inuse", NULL};
+    struct plumb_aws *aws;
+    json_t *out = NULL;
+
+    start_flaky(answers);
+    cr_assert_eq(plumb_aws_new(&aws, NULL), 0);
+    cr_expect_eq(plumb_aws_call(aws, "sts", "GetCallerIdentity", NULL, &out), PLUMB_ECONFLICT);
+    cr_expect(strstr(plumb_error_message(), "ResourceExistsException") != NULL, "%s",
+              plumb_error_message());
+    cr_expect_eq(plumb_aws_call(aws, "sts", "GetCallerIdentity", NULL, &out), PLUMB_ECONFLICT);
+    cr_expect(strstr(plumb_error_message(), "ResourceInUse") != NULL, "%s", plumb_error_message());
+    cr_expect_eq(requests_seen(), 2, "conflicts are not retried");
+    plumb_aws_free(aws);
+}
+
 Test(client, other_errors_fail_at_once_with_code_and_request_id)
 {
     static const char *const answers[] = {"denied", "ok", NULL};

@@ -6,6 +6,8 @@ list given on the command line (the last one repeats):
   throttle   400 Throttling (query protocol error)
   503 / 500  that status with an InternalFailure body
   denied     403 AccessDenied
+  exists     400 ResourceExistsException (Secrets Manager's "already exists")
+  inuse      400 ResourceInUse (ELBv2's "still referenced")
   drop       close the connection without answering
   slow       wait 3 s, then answer ok (for timeouts)
 
@@ -75,6 +77,8 @@ def main():
                 "503": (503, error("ServiceUnavailable", "try again")),
                 "500": (500, error("InternalFailure", "oops")),
                 "denied": (403, error("AccessDenied", "not allowed")),
+                "exists": (400, error("ResourceExistsException", "already there")),
+                "inuse": (400, error("ResourceInUse", "still in use")),
             }[answer]
             self.send_response(status)
             self.send_header("Content-Type", "text/xml")
