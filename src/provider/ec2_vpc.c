@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "provider/ec2_common.h"
 #include "provider/provider.h"
 #include "provider/util.h"
 #include "util/error.h"
@@ -33,139 +34,9 @@
 #define SETTLE_ATTEMPTS     6
 #define DEPENDENCY_ATTEMPTS 10
 
-static int last_code_is(const char *code)
-{
-    const struct plumb_aws_error_info *e = plumb_aws_last_error();
-
-    return e && strcmp(e->code, code) == 0;
-}
-
-/* plumb_aws_call, again while it fails with AWS error `code` (or, with code NULL, while it
- * fails with not found), up to `attempts` times. */
-static int call_retrying(struct plumb_aws *aws, const char *operation, const json_t *in,
-                         json_t **out, const char *code, int attempts)
-{
-    long wait_ms = 500;
-    int error, i;
-
-    for (i = 1;; i++) {
-        *out = NULL;
-        error = plumb_aws_call(aws, "ec2", operation, in, out);
-        if (error == 0 || i >= attempts)
-            break;
-        if (code ? !last_code_is(code) : error != PLUMB_ENOTFOUND)
-            break;
-        plumb_sleep_ms(wait_ms);
-        wait_ms = wait_ms * 2 > 10000 ? 10000 : wait_ms * 2;
-    }
-    return error;
-}
-
-static int call(struct plumb_aws *aws, const char *operation, json_t *in)
-{
-    json_t *out = NULL;
-    int error = plumb_aws_call(aws, "ec2", operation, in, &out);
-
-    json_decref(in);
-    json_decref(out);
-    return error;
-}
-
-/* [{"ResourceType": type, "Tags": [...]}] for props' tags, or NULL when there are none. */
-static json_t *tag_specifications(const json_t *props, const char *resource_type)
-{
-    const json_t *tags = json_object_get(props, "Tags");
-
-    if (!json_array_size(tags))
-        return NULL;
-    return json_pack("[{s:s, s:O}]", "ResourceType", resource_type, "Tags", tags);
-}
-
-/*
- * CreateTags / DeleteTags turning the Tags of `current` (as read) into after's. Tags AWS
- * reserves ("aws:...") stay: they cannot be removed. An `after` without Tags leaves them.
- */
-static int sync_tags(struct plumb_aws *aws, const char *resource_id, const json_t *current,
-                     const json_t *after)
-{
-    json_t *tb = plumb_provider_tags_to_map(json_object_get(current, "Tags"));
-    json_t *ta = plumb_provider_tags_to_map(json_object_get(after, "Tags"));
-    json_t *add = NULL, *del = NULL, *list = NULL, *k;
-    const char *key;
-    size_t i;
-    int error = 0;
-
-    PLUMB_ALLOC_CHECK(tb);
-    PLUMB_ALLOC_CHECK(ta);
-    if (!json_object_get(after, "Tags"))
-        goto done;
-    json_object_foreach(tb, key, k) if (strncmp(key, "aws:", 4) == 0) json_object_set(ta, key, k);
-    plumb_provider_tags_diff(tb, ta, &add, &del);
-    PLUMB_ALLOC_CHECK(add);
-    PLUMB_ALLOC_CHECK(del);
-    if (json_object_size(add)) {
-        list = plumb_provider_tags_to_list(add, "Key", "Value");
-        PLUMB_TRY(call(aws, "CreateTags",
-                       json_pack("{s:[s], s:O}", "Resources", resource_id, "Tags", list)));
-    }
-    if (json_array_size(del)) {
-        json_decref(list);
-        list = json_array();
-        PLUMB_ALLOC_CHECK(list);
-        json_array_foreach(del, i, k) json_array_append_new(list, json_pack("{s:O}", "Key", k));
-        PLUMB_TRY(call(aws, "DeleteTags",
-                       json_pack("{s:[s], s:O}", "Resources", resource_id, "Tags", list)));
-    }
-done:
-    json_decref(tb);
-    json_decref(ta);
-    json_decref(add);
-    json_decref(del);
-    json_decref(list);
-    return error;
-}
-
-/*
- * Filters matching the plumb:* tags of props (address, project, env: the same address can
- * exist in two environments of one account), or NULL when props carry no plumb:address.
- */
-static json_t *plumb_tag_filters(const json_t *props)
-{
-    json_t *filters, *tags = plumb_provider_tags_to_map(json_object_get(props, "Tags")), *v;
-    const char *k;
-    char name[300];
-
-    if (!tags || !json_object_get(tags, "plumb:address")) {
-        json_decref(tags);
-        return NULL;
-    }
-    filters = json_array();
-    json_object_foreach(tags, k, v)
-    {
-        if (strncmp(k, "plumb:", 6) != 0)
-            continue;
-        snprintf(name, sizeof(name), "tag:%s", k);
-        json_array_append_new(filters, json_pack("{s:s, s:[O]}", "Name", name, "Values", v));
-    }
-    json_decref(tags);
-    return filters;
-}
-
 static int describe_vpcs(struct plumb_aws *aws, json_t *filters, json_t **vpcs)
 {
-    json_t *in = json_pack("{s:O}", "Filters", filters), *out = NULL;
-    int error = 0;
-
-    *vpcs = NULL;
-    PLUMB_ALLOC_CHECK(in);
-    PLUMB_TRY(plumb_aws_paginate(aws, "ec2", "DescribeVpcs", in, &out));
-    *vpcs = json_incref(json_object_get(out, "Vpcs"));
-    if (!*vpcs)
-        *vpcs = json_array();
-done:
-    json_decref(in);
-    json_decref(out);
-    return error;
+    return plumb_ec2__describe(aws, "DescribeVpcs", "Vpcs", filters, vpcs);
 }
 
 /* The default security groups of `vpc_ids`: {"vpc-...": "sg-..."}. */
@@ -374,7 +245,7 @@ done:
  * tags but, being replaced, a different block). */
 static int vpc_lookup(struct plumb_aws *aws, const json_t *props, json_t **id)
 {
-    json_t *filters = plumb_tag_filters(props), *vpcs = NULL, *v;
+    json_t *filters = plumb_ec2__plumb_tag_filters(props), *vpcs = NULL, *v;
     int error = 0;
 
     *id = NULL;
@@ -418,7 +289,7 @@ static int modify_attribute(struct plumb_aws *aws, const char *vpc_id, const cha
 
     if (!in)
         return plumb_error_oom();
-    error = call_retrying(aws, "ModifyVpcAttribute", in, &out, NULL, SETTLE_ATTEMPTS);
+    error = plumb_ec2__call_retrying(aws, "ModifyVpcAttribute", in, &out, NULL, SETTLE_ATTEMPTS);
     json_decref(in);
     json_decref(out);
     return error;
@@ -494,7 +365,7 @@ static int vpc_create(struct plumb_aws *aws, const json_t *props, json_t **obser
     PLUMB_ALLOC_CHECK(in);
     if ((v = json_object_get(props, "InstanceTenancy")))
         json_object_set(in, "InstanceTenancy", v);
-    if ((specs = tag_specifications(props, "vpc")))
+    if ((specs = plumb_ec2__tag_specifications(props, "vpc")))
         json_object_set_new(in, "TagSpecifications", specs);
     PLUMB_TRY(plumb_aws_call(aws, "ec2", "CreateVpc", in, &out));
     vpc_id = json_string_value(json_object_get(json_object_get(out, "Vpc"), "VpcId"));
@@ -548,7 +419,7 @@ static int vpc_update(struct plumb_aws *aws, const json_t *id, const json_t *bef
     }
     PLUMB_TRY(set_dns(aws, vpc_id, current, after));
     if (plumb_provider_changed(current, after, "Tags"))
-        PLUMB_TRY(sync_tags(aws, vpc_id, current, after));
+        PLUMB_TRY(plumb_ec2__sync_tags(aws, vpc_id, current, after));
     PLUMB_TRY(vpc_read(aws, id, observed));
     if (!*observed)
         error = plumb_error_set(PLUMB_ENOTFOUND, "vpc '%s' does not exist", vpc_id);
@@ -567,7 +438,8 @@ static int vpc_remove(struct plumb_aws *aws, const json_t *id, unsigned flags)
     (void)flags;
     if (!in)
         return plumb_error_oom();
-    error = call_retrying(aws, "DeleteVpc", in, &out, "DependencyViolation", DEPENDENCY_ATTEMPTS);
+    error = plumb_ec2__call_retrying(aws, "DeleteVpc", in, &out, "DependencyViolation",
+                                     DEPENDENCY_ATTEMPTS);
     if (error == PLUMB_ENOTFOUND)
         error = 0; /* gone already */
     json_decref(in);

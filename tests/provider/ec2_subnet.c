@@ -369,7 +369,7 @@ Test(driver_ec2_subnet, remove_gives_up_on_a_lasting_dependency)
     fake_start(&f, answers, 1);
     aws = test_moto_client();
     plumb_sleep_set(count_sleep);
-    cr_expect_eq(t->remove(aws, id, 0), PLUMB_EAWS);
+    cr_expect_eq(t->remove(aws, id, 0), PLUMB_ECONFLICT);
     plumb_sleep_set(NULL);
     cr_expect(strstr(plumb_error_message(), "DependencyViolation") != NULL, "%s",
               plumb_error_message());
