@@ -21,12 +21,13 @@ PATH="$(python3 -c 'import os, sys; print(os.path.dirname(os.path.realpath(sys.e
 export PATH
 
 # criterion judges a test by its assertions; a leak is reported by LeakSanitizer when the
-# test's worker exits, after the verdict, so the log is checked for sanitizer reports too.
+# test's worker exits, after the verdict, so the log is checked for sanitizer reports too
+# (tests/tools/sanitizer_verdict.py: any report but criterion's own runner leaks fails).
 run_unit() {
   local log rc=0
   log=$(mktemp)
   "$1/tests/unit_tests" --jobs 2 ${TEST_FILTER:+--filter "$TEST_FILTER"} 2>&1 | tee "$log" || rc=$?
-  if grep -qE '^==[0-9]+==ERROR: [A-Za-z]+Sanitizer|runtime error:' "$log"; then
+  if ! python3 tests/tools/sanitizer_verdict.py "$log"; then
     echo "== unit tests: a sanitizer reported an error (above)"
     rc=1
   fi
