@@ -24,12 +24,20 @@ export PATH
 # test's worker exits, after the verdict, so the log is checked for sanitizer reports too
 # (tests/tools/sanitizer_verdict.py: any report but criterion's own runner leaks fails).
 run_unit() {
-  local log rc=0
+  local log rc=0 verdict
   log=$(mktemp)
   "$1/tests/unit_tests" --jobs 2 ${TEST_FILTER:+--filter "$TEST_FILTER"} 2>&1 | tee "$log" || rc=$?
-  if ! python3 tests/tools/sanitizer_verdict.py "$log"; then
+  verdict=0
+  python3 tests/tools/sanitizer_verdict.py "$log" || verdict=$?
+  if [ "$verdict" = 1 ]; then
     echo "== unit tests: a sanitizer reported an error (above)"
     rc=1
+  elif [ "$verdict" = 3 ] && [ "$rc" != 0 ] &&
+    grep -qE 'Synthesis: Tested: [1-9][0-9]* \| Passing: [0-9]+ \| Failing: 0 \| Crashing: 0' "$log"; then
+    # criterion's runner leaked at exit, so LeakSanitizer made it exit non-zero; every test
+    # passed and no report is ours
+    echo "== unit tests: criterion's runner exited $rc for its own leak only; every test passed"
+    rc=0
   fi
   rm -f "$log"
   return "$rc"
