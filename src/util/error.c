@@ -1,5 +1,6 @@
 #include "util/error.h"
 
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,8 +11,26 @@
 static _Thread_local struct plumb_error last_error;
 static _Thread_local int has_error;
 
+/* A worker thread (refresh, apply) ends with its last message still in its slot: a key whose
+ * destructor runs at thread exit frees it. */
+static pthread_key_t exit_key;
+static pthread_once_t exit_key_once = PTHREAD_ONCE_INIT;
+
+static void release_at_thread_exit(void *unused)
+{
+    (void)unused;
+    plumb_error_clear();
+}
+
+static void make_exit_key(void)
+{
+    pthread_key_create(&exit_key, release_at_thread_exit);
+}
+
 static void set_message(int code, char *msg)
 {
+    if (pthread_once(&exit_key_once, make_exit_key) == 0)
+        pthread_setspecific(exit_key, &exit_key); /* any non-NULL value arms the destructor */
     free(last_error.message);
     last_error.message = msg;
     last_error.code = code;
