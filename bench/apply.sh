@@ -52,23 +52,20 @@ import json, sys
 j = json.load(open(sys.argv[1]))["journal"]
 start, end, latency = float(sys.argv[2]), float(sys.argv[3]), float(sys.argv[4]) / 1000
 done = {e["address"]: e for e in j if e.get("phase") == "done"}
-memo = {}
-def path(a):
-    if a not in memo:
-        e = done[a]
-        memo[a] = e.get("requests", 0) + max([path(d) for d in (e.get("depends_on") or []) if d in done] or [0])
-    return memo[a]
-chain = max(path(a) for a in done) + 1  # + GetCallerIdentity before anything starts
+def longest(field):
+    """The longest dependency chain, summing each action's `field` along it."""
+    memo = {}
+    def walk(a):
+        if a not in memo:
+            e = done[a]
+            memo[a] = e.get(field, 0) + max([walk(d) for d in (e.get("depends_on") or []) if d in done] or [0])
+        return memo[a]
+    return max(walk(a) for a in done)
+chain = longest("requests") + 1  # + GetCallerIdentity before anything starts
 # The same chain walked with each action's measured time (its requests as the emulator served
 # them, waits included): what a perfect scheduler could not beat on this emulator. wall over it
 # is plumb's own overhead; it over the nominal bound is the emulator's service time.
-tmemo = {}
-def tpath(a):
-    if a not in tmemo:
-        e = done[a]
-        tmemo[a] = e.get("seconds", 0) + max([tpath(d) for d in (e.get("depends_on") or []) if d in done] or [0])
-    return tmemo[a]
-measured = max(tpath(a) for a in done)
+measured = longest("seconds")
 total = sum(e.get("requests", 0) for e in done.values()) + 1
 bound = chain * latency
 wall = end - start
