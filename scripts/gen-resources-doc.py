@@ -14,11 +14,11 @@ ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
 CALLS = {
     "AWS::RDS::DBSubnetGroup": ("2 (Describe, ListTagsForResource)", "1 listing (+ N tag reads when user tags are declared)"),
     "AWS::RDS::DBInstance": ("1 (tags come with it)", "1 per 100 (db-instance-id filter)"),
-    "AWS::EC2::VPC": ("4 (DescribeVpcs, DescribeSecurityGroups, 2 DescribeVpcAttribute)", "2 per 100 + 2 per VPC"),
+    "AWS::EC2::VPC": ("4 (DescribeVpcs, DescribeSecurityGroups, 2 DescribeVpcAttribute)", "1 per 100 + 1 per VPC for each DNS setting declared (the default security group, fixed for the VPC's life, is kept from create)"),
     "AWS::EC2::Subnet": ("1", "1 per 100"),
     "AWS::EC2::SecurityGroup": ("1", "1 per 100"),
     "AWS::EC2::InternetGateway": ("1", "1 per 100"),
-    "AWS::IAM::Role": ("3 + 1 per inline policy", "one role: GetRole + 1 for ManagedPolicyArns + 1 for Policies (+1 per inline policy), when declared; more: 2 for any N (account authorization details)"),
+    "AWS::IAM::Role": ("3 + 1 per inline policy", "1 for any N (account authorization details), +1 when Description or MaxSessionDuration is declared; one role with neither policies declared: GetRole"),
     "AWS::IAM::OIDCProvider": ("1", "N: no batch call"),
     "AWS::S3::Bucket": ("10 (HeadBucket + 9 configuration reads)", "1 Get per declared setting per bucket (tags: when user tags are declared); 1 listing when none is declared"),
     "AWS::S3::BucketPolicy": ("1", "N: no batch call"),

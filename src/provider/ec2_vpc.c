@@ -86,7 +86,8 @@ done:
 }
 
 /* One DescribeVpcs entry (with its DNS attributes and default group) → CloudFormation. */
-static int observe(struct plumb_aws *aws, const json_t *vpc, const json_t *default_sg, json_t **out)
+static int observe(struct plumb_aws *aws, const json_t *vpc, const json_t *default_sg,
+                   const json_t *wanted, json_t **out)
 {
     const char *vpc_id = json_string_value(json_object_get(vpc, "VpcId"));
     json_t *o = json_object(), *assoc = json_array(), *ipv6 = json_array(), *tags = NULL, *a, *v;
@@ -124,10 +125,13 @@ static int observe(struct plumb_aws *aws, const json_t *vpc, const json_t *defau
     json_object_set(o, "Ipv6CidrBlocks", ipv6);
     if (json_is_string(default_sg))
         json_object_set(o, "DefaultSecurityGroup", (json_t *)default_sg);
-    PLUMB_TRY(
-        read_attribute(aws, vpc_id, "enableDnsSupport", "EnableDnsSupport", o, "EnableDnsSupport"));
-    PLUMB_TRY(read_attribute(aws, vpc_id, "enableDnsHostnames", "EnableDnsHostnames", o,
-                             "EnableDnsHostnames"));
+    /* a call each: not read is not "false" (provider.h) */
+    if (plumb_provider_wants(wanted, "EnableDnsSupport"))
+        PLUMB_TRY(read_attribute(aws, vpc_id, "enableDnsSupport", "EnableDnsSupport", o,
+                                 "EnableDnsSupport"));
+    if (plumb_provider_wants(wanted, "EnableDnsHostnames"))
+        PLUMB_TRY(read_attribute(aws, vpc_id, "enableDnsHostnames", "EnableDnsHostnames", o,
+                                 "EnableDnsHostnames"));
     *out = o;
     o = NULL;
 done:
@@ -154,7 +158,7 @@ static int vpc_read(struct plumb_aws *aws, const json_t *id, json_t **observed)
         goto done;
     ids = json_pack("[s]", vpc_id);
     PLUMB_TRY(default_groups(aws, ids, &sgs));
-    error = observe(aws, json_array_get(vpcs, 0), json_object_get(sgs, vpc_id), observed);
+    error = observe(aws, json_array_get(vpcs, 0), json_object_get(sgs, vpc_id), NULL, observed);
     if (error == PLUMB_ENOTFOUND)
         error = 0; /* deleted between the describe and the attribute reads */
 done:
@@ -179,7 +183,8 @@ static const json_t *find_vpc(const json_t *vpcs, const char *vpc_id)
     return NULL;
 }
 
-/* Per chunk of ids: one DescribeVpcs and one DescribeSecurityGroups, both by filter. */
+/* Per chunk of ids: one DescribeVpcs, and one DescribeSecurityGroups for the default groups
+ * when they are wanted, both by filter. */
 static int vpc_read_many(struct plumb_aws *aws, const json_t *ids, const json_t *wanted,
                          json_t **observed)
 {
@@ -207,14 +212,15 @@ static int vpc_read_many(struct plumb_aws *aws, const json_t *ids, const json_t 
             PLUMB_TRY(describe_vpcs(aws, filters, &vpcs));
             json_array_foreach(vpcs, i, vpc)
                 json_array_append(found, json_object_get(vpc, "VpcId"));
-            if (json_array_size(found))
+            /* the default group is fixed for the VPC's life (fixed_attributes below) */
+            if (json_array_size(found) && plumb_provider_wants(wanted, "DefaultSecurityGroup"))
                 PLUMB_TRY(default_groups(aws, found, &sgs));
         }
         for (i = start; i < n && i < start + CHUNK; i++) {
             const char *vpc_id = plumb_provider_id_str(json_array_get(ids, i), "VpcId");
             o = NULL;
             if (vpc_id && vpcs && (vpc = find_vpc(vpcs, vpc_id))) {
-                error = observe(aws, vpc, json_object_get(sgs, vpc_id), &o);
+                error = observe(aws, vpc, json_object_get(sgs, vpc_id), wanted, &o);
                 if (error == PLUMB_ENOTFOUND)
                     error = 0; /* deleted meanwhile */
                 else if (error < 0)
@@ -481,6 +487,9 @@ static int vpc_wait_stable(struct plumb_aws *aws, const json_t *id, struct plumb
     return plumb_provider_wait(p, 2000, check_available, &w, "vpc to become available");
 }
 
+/* AWS makes the default group with the VPC and refuses to delete it while the VPC lives. */
+static const char *const fixed_attributes[] = {"DefaultSecurityGroup", NULL};
+
 const struct plumb_resource_type plumb_driver_ec2_vpc = {
     .type_name = "AWS::EC2::VPC",
     .read = vpc_read,
@@ -490,4 +499,5 @@ const struct plumb_resource_type plumb_driver_ec2_vpc = {
     .update = vpc_update,
     .remove = vpc_remove,
     .wait_stable = vpc_wait_stable,
+    .fixed_attributes = fixed_attributes,
 };

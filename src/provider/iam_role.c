@@ -9,7 +9,8 @@
  * documents URL-encoded and re-serialised: they are compared and reported in
  * plumb_provider_policy_normalize's form. read_many lists every role with its policies and tags
  * through GetAccountAuthorizationDetails, plus ListRoles for the two settings that call leaves
- * out (Description, MaxSessionDuration): a few pages for any number of roles.
+ * out (Description, MaxSessionDuration) when they are wanted: a few pages for any number of
+ * roles. One role is read through GetRole when that costs no more calls.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -430,6 +431,27 @@ done:
     return error;
 }
 
+/* Whether ListRoles is needed: the account-wide details leave out these two settings. */
+static int wants_listed_settings(const json_t *wanted)
+{
+    return plumb_provider_wants(wanted, "Description") ||
+           plumb_provider_wants(wanted, "MaxSessionDuration");
+}
+
+/*
+ * Whether one role costs fewer calls through GetRole and its listings than through the
+ * account-wide ones (one page each in an account of up to 1,000 roles): GetRole carries the
+ * tags; attached and inline policies cost a listing each.
+ */
+static int cheaper_alone(const json_t *wanted)
+{
+    int alone = 1 + plumb_provider_wants(wanted, "ManagedPolicyArns") +
+                plumb_provider_wants(wanted, "Policies");
+    int listed = 1 + wants_listed_settings(wanted);
+
+    return alone <= listed;
+}
+
 static int role_read_many(struct plumb_aws *aws, const json_t *ids, const json_t *wanted,
                           json_t **observed)
 {
@@ -443,9 +465,7 @@ static int role_read_many(struct plumb_aws *aws, const json_t *ids, const json_t
     PLUMB_ALLOC_CHECK(out);
     if (json_array_size(ids) == 0)
         goto found; /* no listing for nothing */
-    /* The account-wide listings cost at least two calls (more in an account with over 1,000
-     * roles): for one role, GetRole and what is wanted of it is no dearer. */
-    if (json_array_size(ids) == 1) {
+    if (json_array_size(ids) == 1 && cheaper_alone(wanted)) {
         error = role_read_each(aws, ids, wanted, observed);
         goto done;
     }
@@ -458,20 +478,24 @@ static int role_read_many(struct plumb_aws *aws, const json_t *ids, const json_t
         goto done;
     }
     PLUMB_TRY(error);
-    json_decref(in);
-    in = json_pack("{s:i}", "MaxItems", 1000);
-    PLUMB_ALLOC_CHECK(in);
-    PLUMB_TRY(plumb_aws_paginate(aws, "iam", "ListRoles", in, &listed));
     by_detail = index_by_name(json_object_get(details, "RoleDetailList"));
-    by_list = index_by_name(json_object_get(listed, "Roles"));
-    PLUMB_ALLOC_CHECK(by_detail && by_list);
+    PLUMB_ALLOC_CHECK(by_detail);
+    if (wants_listed_settings(wanted)) {
+        json_decref(in);
+        in = json_pack("{s:i}", "MaxItems", 1000);
+        PLUMB_ALLOC_CHECK(in);
+        PLUMB_TRY(plumb_aws_paginate(aws, "iam", "ListRoles", in, &listed));
+        by_list = index_by_name(json_object_get(listed, "Roles"));
+        PLUMB_ALLOC_CHECK(by_list);
+    }
     json_array_foreach(ids, i, id)
     {
         const char *name = plumb_provider_id_str(id, "RoleName");
         o = NULL;
         d = name ? json_object_get(by_detail, name) : NULL;
-        r = name ? json_object_get(by_list, name) : NULL;
-        if (d && r) {
+        r = name && by_list ? json_object_get(by_list, name) : NULL;
+        if (d && (r || !by_list)) {
+            /* without ListRoles, Description and MaxSessionDuration are left unread */
             merged = json_copy((json_t *)d);
             PLUMB_ALLOC_CHECK(merged);
             if (json_object_get(r, "Description"))

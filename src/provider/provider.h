@@ -57,7 +57,8 @@ struct plumb_resource_type {
      * declared tags of their own. A property that costs a call of its own (S3 website, ECR
      * lifecycle policy, tags) may be left unread when not wanted: missing from observed, it
      * stays as last applied (what CloudFormation's drift detection does with undeclared
-     * properties). Read-only attributes are always returned.
+     * properties). Read-only attributes are always returned, except those named in
+     * fixed_attributes.
      */
     int (*read_many)(struct plumb_aws *aws, const json_t *ids, const json_t *wanted,
                      json_t **observed);
@@ -91,6 +92,12 @@ struct plumb_resource_type {
      * marks as they are.
      */
     json_t *(*normalize)(const json_t *props);
+    /*
+     * Optional, NULL-terminated: read-only attributes fixed for the resource's whole life (a
+     * VPC's default security group), which read_many leaves unread unless `wanted` names
+     * them. Create, import and read report them; refresh keeps the value recorded then.
+     */
+    const char *const *fixed_attributes;
 };
 
 /* The driver for `type_name`, or NULL. */

@@ -242,6 +242,24 @@ Test(driver_ec2_vpc, read_many_by_filter)
     cr_expect_eq(single, 4);
     test_expect_props(one, json_array_get(observed, 0));
 
+    /* refresh's `wanted`: the default group (fixed for the VPC's life) and an undeclared DNS
+     * setting are left unread; one DescribeVpcs and the declared attribute's read remain */
+    {
+        json_t *wanted = json_pack("{s:b, s:b}", "CidrBlock", 1, "EnableDnsSupport", 1);
+        json_t *narrow = NULL, *first;
+        before = plumb_aws_stats_calls(aws, "ec2");
+        cr_assert_eq(t->read_many(aws, ids, wanted, &narrow), 0, "%s", plumb_error_message());
+        cr_expect_eq(plumb_aws_stats_calls(aws, "ec2") - before, 1 + 2);
+        first = json_array_get(narrow, 0);
+        cr_expect_null(json_object_get(first, "DefaultSecurityGroup"));
+        cr_expect_null(json_object_get(first, "EnableDnsHostnames"), "not read is not false");
+        cr_expect(json_is_true(json_object_get(first, "EnableDnsSupport")));
+        cr_expect_str_eq(json_string_value(json_object_get(first, "CidrBlock")), "10.31.0.0/16");
+        json_decref(wanted);
+        json_decref(narrow);
+    }
+    cr_expect_str_eq(t->fixed_attributes[0], "DefaultSecurityGroup");
+
     json_decref(one);
     json_decref(ids);
     json_decref(observed);

@@ -344,6 +344,23 @@ Test(driver_iam_role, read_many_in_two_listings)
     cr_expect(json_is_null(json_array_get(observed, 1)), "a missing role reads as null");
     cr_expect(json_equal(json_array_get(observed, 2), ob), "the batch reads what read reads");
 
+    /* refresh's `wanted` without Description and MaxSessionDuration: no ListRoles, and one
+     * role with its managed policies is one call, not GetRole and ListAttachedRolePolicies */
+    {
+        json_t *wanted = json_pack("{s:b, s:b}", "RoleName", 1, "ManagedPolicyArns", 1);
+        json_t *first = json_pack("[O]", json_array_get(ids, 0)), *got = NULL, *want;
+        before = plumb_aws_stats_calls(aws, "iam");
+        cr_assert_eq(t->read_many(aws, first, wanted, &got), 0, "%s", plumb_error_message());
+        cr_expect_eq(plumb_aws_stats_calls(aws, "iam") - before, 1);
+        want = json_copy(oa);
+        json_object_del(want, "MaxSessionDuration"); /* left unread: stays as last applied */
+        cr_expect(json_equal(json_array_get(got, 0), want), "the same but for the unread");
+        json_decref(want);
+        json_decref(got);
+        json_decref(first);
+        json_decref(wanted);
+    }
+
     /* without the right to the account-wide listing, one read each */
     cr_assert_eq(test_aws_cli(&one, "iam create-user --user-name narrow"), 0);
     json_decref(one);
