@@ -6,7 +6,9 @@
 
 #include "config/value.h"
 #include "plan/refresh.h"
+#include "provider/provider.h"
 #include "util/error.h"
+#include "util/log.h"
 #include "util/sys.h"
 
 /* ${other.Attr} before apply: what state observed last, when it is a plain value. */
@@ -83,10 +85,107 @@ int plumb_session_resolve(struct plumb_session *s, unsigned flags)
     return 0;
 }
 
+/*
+ * The key under which state remembers whose credentials these are: a fingerprint of the
+ * access key id and the STS endpoint. An access key belongs to one account for its whole
+ * life, so a known key needs no GetCallerIdentity; temporary credentials (a new key each
+ * session) are asked about every time.
+ */
+static int identity_key(struct plumb_session *s, char out[80])
+{
+    struct plumb_aws_credentials c;
+    struct plumb_buf endpoint = PLUMB_BUF_INIT;
+    const char *source;
+    json_t *v;
+    int error;
+
+    memset(&c, 0, sizeof(c));
+    if ((error = plumb_aws_get_credentials(&c, s->aws)) < 0)
+        return error;
+    error = plumb_aws_endpoint(&endpoint, &source, s->aws, "sts");
+    v = json_pack("[s, s]", c.access_key_id, plumb_buf_cstr(&endpoint));
+    if (error == 0)
+        error = v ? plumb_state_fingerprint(s->state, v, out) : plumb_error_oom();
+    json_decref(v);
+    plumb_buf_release(&endpoint);
+    plumb_aws_credentials_release(&c);
+    return error;
+}
+
+/* "FINGERPRINT ACCOUNT" as state's meta keeps it. */
+#define IDENTITY_META "aws_identity"
+
+/*
+ * The account the credentials belong to, from state's memory of this access key or from
+ * STS; refused when state already manages resources in another account (the wrong
+ * profile would otherwise plan every resource as gone and create them all again).
+ */
+static int identify(struct plumb_session *s)
+{
+    char key[80], *known = NULL, *recorded = s->account_id;
+    json_t *who = NULL;
+    size_t n;
+
+    s->account_id = NULL;
+    s->identity_known = 0;
+    if (identity_key(s, key) < 0) {
+        plumb_cli_error(s->cli, "identity");
+        free(recorded);
+        return -1;
+    }
+    plumb_state_meta_get(s->state, IDENTITY_META, &known);
+    n = strlen(key);
+    if (known && strncmp(known, key, n) == 0 && known[n] == ' ' && known[n + 1]) {
+        s->account_id = strdup(known + n + 1);
+        s->identity_known = 1;
+        plumb_log_debug("account %s: known for these credentials (no STS call)", s->account_id);
+    } else if (plumb_aws_call(s->aws, "sts", "GetCallerIdentity", NULL, &who) < 0) {
+        plumb_cli_error(s->cli, "identity");
+        free(known);
+        free(recorded);
+        return -1;
+    } else {
+        s->account_id = strdup(json_string_value(json_object_get(who, "Account")));
+        json_decref(who);
+    }
+    free(known);
+    if (!s->account_id) {
+        free(recorded);
+        plumb_error_oom();
+        plumb_cli_error(s->cli, "identity");
+        return -1;
+    }
+    memcpy(s->identity_key, key, sizeof(key));
+    if (recorded && json_object_size(s->records) && strcmp(recorded, s->account_id) != 0) {
+        fprintf(stderr,
+                "plumb: state/%s manages resources in AWS account %s, but the credentials in "
+                "use (profile '%s') are for account %s; use credentials for %s, or another "
+                "environment\n",
+                s->env, recorded, plumb_aws_profile(s->aws), s->account_id, recorded);
+        free(recorded);
+        return -1;
+    }
+    free(recorded);
+    return 0;
+}
+
+/* Writes the account (and, new, the credentials' identity) to state's meta: needs the lock. */
+static void remember_identity(struct plumb_session *s)
+{
+    struct plumb_buf v = PLUMB_BUF_INIT;
+
+    plumb_state_meta_put(s->state, "aws_account_id", s->account_id);
+    if (s->identity_known)
+        return;
+    plumb_buf_printf(&v, "%s %s", s->identity_key, s->account_id);
+    plumb_state_meta_put(s->state, IDENTITY_META, plumb_buf_cstr(&v));
+    plumb_buf_release(&v);
+    s->identity_known = 1;
+}
+
 int plumb_session_open(struct plumb_session *s, struct plumb_cli *cli, unsigned flags)
 {
     char dir[4096];
-    json_t *who = NULL;
 
     memset(s, 0, sizeof(*s));
     s->cli = cli;
@@ -141,19 +240,29 @@ int plumb_session_open(struct plumb_session *s, struct plumb_cli *cli, unsigned 
             return PLUMB_EXIT_ERROR;
         }
         cli->aws = s->aws; /* --stats reads it */
-        if (plumb_aws_call(s->aws, "sts", "GetCallerIdentity", NULL, &who) < 0) {
-            plumb_cli_error(cli, "identity");
+        if (identify(s) < 0)
             return PLUMB_EXIT_ERROR;
-        }
-        free(s->account_id);
-        s->account_id = strdup(json_string_value(json_object_get(who, "Account")));
-        json_decref(who);
         if (flags & PLUMB_SESSION_LOCK)
-            plumb_state_meta_put(s->state, "aws_account_id", s->account_id);
+            remember_identity(s);
     }
     if ((flags & PLUMB_SESSION_MODEL) && plumb_session_resolve(s, flags) < 0)
         return PLUMB_EXIT_ERROR;
     return PLUMB_EXIT_OK;
+}
+
+/* What refresh left unread of the attributes fixed for a resource's life stays as recorded
+ * (provider.h, fixed_attributes). */
+static void keep_fixed_attributes(json_t *observed, const json_t *recorded, const char *type)
+{
+    const struct plumb_resource_type *d = type ? plumb_provider_find(type) : NULL;
+    const char *const *a;
+    json_t *v;
+
+    if (!d || !d->fixed_attributes || !json_is_object(observed))
+        return;
+    for (a = d->fixed_attributes; *a; a++)
+        if (!json_object_get(observed, *a) && (v = json_object_get(recorded, *a)))
+            json_object_set(observed, *a, v);
 }
 
 int plumb_session_refresh(struct plumb_session *s, int *gone)
@@ -181,6 +290,8 @@ int plumb_session_refresh(struct plumb_session *s, int *gone)
         /* secrets AWS echoes back are kept as fingerprints only */
         json_object_set_new(copy, "observed",
                             plumb_state_mask(s->state, o, json_object_get(rec, "properties")));
+        keep_fixed_attributes(json_object_get(copy, "observed"), json_object_get(rec, "observed"),
+                              json_string_value(json_object_get(rec, "type")));
         json_object_set_new(copy, "refreshed_at", json_string(now));
         if (json_is_null(o)) {
             json_object_set_new(copy, "gone", json_true());
@@ -192,7 +303,7 @@ int plumb_session_refresh(struct plumb_session *s, int *gone)
     }
     PLUMB_TRY(plumb_state_write(s->state, puts, NULL));
     if (s->account_id)
-        plumb_state_meta_put(s->state, "aws_account_id", s->account_id);
+        remember_identity(s);
     PLUMB_TRY(plumb_session_reload(s));
 done:
     json_decref(observed);

@@ -24,6 +24,8 @@ struct plumb_session {
     json_t *records; /* address → state record */
     struct plumb_aws *aws;
     char *account_id;
+    char identity_key[80];    /* see identify() in session.c */
+    int identity_known;       /* state's meta holds identity_key with account_id */
     struct plumb_kvlist vars; /* --var */
     struct plumb_diags diags;
 };

@@ -5,6 +5,18 @@
 . "$(dirname "$0")/lib.sh"
 
 moto_start
+# a user of another account, for the account check below: made before signature checking is on,
+# since moto picks the account of an unsigned request by its x-moto-account-id header
+other=$(python3 - <<'PY'
+import boto3, json
+iam = boto3.client("iam")
+iam.meta.events.register("before-sign.iam.*", lambda request, **kw: request.headers.add_header("x-moto-account-id", "111122223333"))
+iam.create_user(UserName="other")
+iam.put_user_policy(UserName="other", PolicyName="all", PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}))
+k = iam.create_access_key(UserName="other")["AccessKey"]
+print(k["AccessKeyId"], k["SecretAccessKey"])
+PY
+)
 moto_enable_auth
 
 proj="$E2E_TMP/proj"
@@ -154,6 +166,20 @@ run_plumb -C "$proj" apply -e stage --auto-approve
 check "a second writer is refused" expect_rc 1
 check "the holder is named" expect_err "locked by pid $holder on host elsewhere, running 'apply'"
 kill $holder; wait $holder 2>/dev/null
+
+# --- whose credentials: known keys skip STS; another account's are refused --------------------
+run_plumb -C "$proj" apply -e stage --auto-approve
+run_plumb -C "$proj" --stats plan -e stage
+check "a known access key needs no GetCallerIdentity" bash -c "! printf '%s' \"\$0\" | grep -qE '^sts '" "$ERR"
+check "and the plan still reads the account" expect_rc 0
+(
+  export AWS_ACCESS_KEY_ID=${other% *} AWS_SECRET_ACCESS_KEY=${other#* }
+  check "the other key is for another account" test "$(aws sts get-caller-identity --query Account --output text)" = 111122223333
+  run_plumb -C "$proj" apply -e stage --auto-approve
+  check "credentials for another account are refused" expect_rc 1
+  check "both accounts are named" expect_err "manages resources in AWS account [0-9]{12}, but the credentials in use \(profile 'default'\) are for account 111122223333"
+  check "and nothing was made in the other account" test "$(aws logs describe-log-groups --query 'length(logGroups)' --output text)" = 0
+)
 
 # --- no secret anywhere ------------------------------------------------------------------
 run_plumb -C "$proj" apply -e stage --auto-approve

@@ -217,6 +217,12 @@ probes=(
   "task_def stage-backend-blue" "vpc 10.20.0.0/16"
 )
 apply_and_replan cloudshop "${probes[@]}"
+# refresh leaves the default group unread (fixed for the VPC's life) and keeps what create read
+run_plumb -C "$proj" state show vpc -e stage
+check "cloudshop: after refresh, state still knows the VPC's default group" \
+  expect_out "DefaultSecurityGroup.*$(aws ec2 describe-security-groups --filters Name=group-name,Values=default \
+    Name=vpc-id,Values="$(aws ec2 describe-vpcs --filters Name=cidr,Values=10.20.0.0/16 --query 'Vpcs[0].VpcId' --output text)" \
+    --query 'SecurityGroups[0].GroupId' --output text)"
 plan_update cloudshop 1 "~ RetentionInDays = 14 -> 30" --var log_retention_days=30
 check "cloudshop: the aws CLI sees the new retention" expect_eq "$(retention /ecs/stage/backend-blue)" 30
 destroy_refused cloudshop db stage-cloudshop-db
