@@ -88,7 +88,9 @@ int plumb_cmd_plan(struct plumb_cli *cli)
         plumb_cli_error(cli, NULL);
         goto done;
     }
-    doc = plumb_plan_to_json(plan, s.state);
+    /* the JSON document only when it is printed or saved: a large plan's costliest copy */
+    if (plumb_cli_flag(cli, "--json") || out_file)
+        doc = plumb_plan_to_json(plan, s.state);
     if (plumb_cli_flag(cli, "--json")) {
         char *j = json_dumps(doc, JSON_INDENT(2) | JSON_SORT_KEYS);
         printf("%s\n", j ? j : "");

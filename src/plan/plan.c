@@ -1,5 +1,6 @@
 #include "plan/plan.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -354,23 +355,107 @@ fail:
     free(out);
 }
 
+static int compare_keys(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* Appends `tag`, n in decimal, ':' and the n bytes of text. */
+static void hash_text(struct plumb_buf *b, char tag, const char *text, size_t n)
+{
+    char digits[24];
+    size_t i = sizeof(digits), m = n;
+
+    do
+        digits[--i] = (char)('0' + m % 10);
+    while ((m /= 10) > 0);
+    plumb_buf_putc(b, tag);
+    plumb_buf_put(b, digits + i, sizeof(digits) - i);
+    plumb_buf_putc(b, ':');
+    plumb_buf_put(b, text, n);
+}
+
+/*
+ * Writes `v` in an unambiguous encoding (a tag and a length before every piece; object keys
+ * sorted), secrets as their fingerprints, as plumb_state_protect would store them, without
+ * building that copy.
+ */
+static int hash_value(struct plumb_buf *b, const json_t *v, struct plumb_state *st)
+{
+    char num[40], fp[80];
+    const char *k, **keys;
+    json_t *x;
+    size_t i, n;
+    int error = 0;
+
+    if (plumb_value_is_sensitive(v) && !plumb_value_is_unknown(plumb_value_unwrap(v))) {
+        if (plumb_state_fingerprint(st, plumb_value_unwrap(v), fp) < 0)
+            return -1;
+        hash_text(b, 'S', fp, strlen(fp));
+        return 0;
+    }
+    v = plumb_value_unwrap(v);
+    switch (json_typeof(v)) {
+    case JSON_OBJECT:
+        n = json_object_size(v);
+        keys = malloc((n ? n : 1) * sizeof(*keys));
+        if (!keys)
+            return plumb_error_oom();
+        i = 0;
+        json_object_foreach((json_t *)v, k, x) keys[i++] = k;
+        qsort(keys, n, sizeof(*keys), compare_keys);
+        hash_text(b, '{', "", n);
+        for (i = 0; i < n && error == 0; i++) {
+            hash_text(b, 'k', keys[i], strlen(keys[i]));
+            error = hash_value(b, json_object_get(v, keys[i]), st);
+        }
+        free(keys);
+        return error;
+    case JSON_ARRAY:
+        hash_text(b, '[', "", json_array_size(v));
+        json_array_foreach(v, i, x) if ((error = hash_value(b, x, st)) < 0) return error;
+        return 0;
+    case JSON_STRING:
+        hash_text(b, 's', json_string_value(v), json_string_length(v));
+        return 0;
+    case JSON_INTEGER:
+        n = (size_t)snprintf(num, sizeof(num), "%" JSON_INTEGER_FORMAT, json_integer_value(v));
+        hash_text(b, 'i', num, n);
+        return 0;
+    case JSON_REAL:
+        n = (size_t)snprintf(num, sizeof(num), "%.17g", json_real_value(v));
+        hash_text(b, 'r', num, n);
+        return 0;
+    case JSON_TRUE:
+        hash_text(b, 't', "", 0);
+        return 0;
+    case JSON_FALSE:
+        hash_text(b, 'f', "", 0);
+        return 0;
+    default:
+        hash_text(b, 'n', "", 0);
+        return 0;
+    }
+}
+
 int plumb_plan_config_hash(char out[72], const struct plumb_model *m, struct plumb_state *st)
 {
     unsigned char md[EVP_MAX_MD_SIZE];
     unsigned int len = 0, i;
-    json_t *all = json_object();
-    char *text;
+    struct plumb_buf b = PLUMB_BUF_INIT;
     size_t k;
+    int error = 0;
 
-    for (k = 0; k < m->nresources; k++)
-        json_object_set_new(all, m->resources[k].address,
-                            plumb_state_protect(st, m->resources[k].properties));
-    text = json_dumps(all, JSON_COMPACT | JSON_SORT_KEYS);
-    json_decref(all);
-    if (!text)
-        return plumb_error_oom();
-    EVP_Digest(text, strlen(text), md, &len, EVP_sha256(), NULL);
-    free(text);
+    /* the model keeps resources sorted by address: moving a block in the file is no change */
+    for (k = 0; k < m->nresources && error == 0; k++) {
+        hash_text(&b, 'a', m->resources[k].address, strlen(m->resources[k].address));
+        error = hash_value(&b, m->resources[k].properties, st);
+    }
+    if (error == 0 && EVP_Digest(b.ptr ? b.ptr : "", b.len, md, &len, EVP_sha256(), NULL) != 1)
+        error = plumb_error_set(PLUMB_ERROR, "sha256 is not available");
+    plumb_buf_release(&b);
+    if (error < 0)
+        return error;
     strcpy(out, "sha256:");
     for (i = 0; i < len && 7 + 2 * i + 2 < 72; i++)
         snprintf(out + 7 + 2 * i, 3, "%02x", md[i]);

@@ -25,15 +25,20 @@ static void put_color(struct out *o, const char *code)
 
 static void indent(struct out *o, int n)
 {
-    while (n-- > 0)
-        plumb_buf_putc(o->b, ' ');
+    static const char spaces[] = "                                ";
+
+    for (; n > (int)sizeof(spaces) - 1; n -= (int)sizeof(spaces) - 1)
+        plumb_buf_put(o->b, spaces, sizeof(spaces) - 1);
+    if (n > 0)
+        plumb_buf_put(o->b, spaces, (size_t)n);
 }
 
 static void put_value(struct out *o, const json_t *v, int depth);
 
 static void put_scalar(struct out *o, const json_t *v)
 {
-    char *text;
+    char small[256], *text;
+    size_t n;
 
     if (!v || json_is_null(v)) {
         plumb_buf_puts(o->b, "null");
@@ -45,6 +50,12 @@ static void put_scalar(struct out *o, const json_t *v)
     }
     if (plumb_value_is_sensitive(v) || json_object_get(v, PLUMB_STATE_FINGERPRINT_KEY)) {
         plumb_buf_puts(o->b, "(sensitive)");
+        return;
+    }
+    /* most values fit on the stack: no allocation for each of a large plan's lines */
+    n = json_dumpb(v, small, sizeof(small), JSON_ENCODE_ANY | JSON_COMPACT);
+    if (n > 0 && n <= sizeof(small)) {
+        plumb_buf_put(o->b, small, n);
         return;
     }
     text = json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT);
@@ -77,7 +88,8 @@ static void put_value(struct out *o, const json_t *v, int depth)
         json_object_foreach((json_t *)v, k, x)
         {
             indent(o, depth + 4);
-            plumb_buf_printf(o->b, "%s = ", k);
+            plumb_buf_puts(o->b, k);
+            plumb_buf_puts(o->b, " = ");
             put_value(o, x, depth + 4);
             plumb_buf_putc(o->b, '\n');
         }
@@ -111,7 +123,9 @@ static void put_attributes(struct out *o, const char *sign, const char *color, c
         put_color(o, color);
         plumb_buf_puts(o->b, sign);
         put_color(o, RESET);
-        plumb_buf_printf(o->b, " %s = ", k);
+        plumb_buf_putc(o->b, ' ');
+        plumb_buf_puts(o->b, k);
+        plumb_buf_puts(o->b, " = ");
         put_value(o, v, 8);
         plumb_buf_putc(o->b, '\n');
     }

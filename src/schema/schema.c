@@ -271,7 +271,11 @@ struct vctx {
 
 static pthread_mutex_t regex_lock = PTHREAD_MUTEX_INITIALIZER;
 static json_t *regex_index; /* pattern → index into regexes, -1 when untranslatable */
-static regex_t *regexes;
+struct compiled {
+    regex_t re;
+    size_t min, max; /* the length a string must have besides matching re */
+};
+static struct compiled *regexes;
 static size_t nregexes, capregexes;
 
 /*
@@ -411,6 +415,49 @@ static int translate_pattern(struct plumb_buf *out, const char *p)
     return 0;
 }
 
+/*
+ * "^[class]{m,n}$" (the shape of most AWS name patterns) → "^[class]*$" and the bounds on
+ * the length: glibc compiles a bounded repetition into a copy of the class per count, so
+ * {1,512} made every match cost tens of thousands of instructions. 0 when rewritten, -1 when
+ * the pattern has another shape.
+ */
+static int translate_bounded_class(struct plumb_buf *out, const char *p, size_t *min, size_t *max)
+{
+    struct plumb_buf bracket = PLUMB_BUF_INIT;
+    const char *q;
+    char *end;
+    unsigned long lo, hi;
+    int rc = -1;
+
+    if (p[0] != '^' || p[1] != '[')
+        return -1;
+    q = p + 2;
+    if (translate_bracket(&bracket, &q) < 0 || *q != '{')
+        goto done;
+    lo = strtoul(q + 1, &end, 10);
+    if (end == q + 1)
+        goto done;
+    hi = lo;
+    if (*end == ',') {
+        q = end + 1;
+        hi = strtoul(q, &end, 10);
+        if (end == q)
+            hi = (unsigned long)-1; /* {m,} */
+    }
+    if (*end != '}' || hi < lo ||
+        !(strcmp(end + 1, "$") == 0 || strcmp(end + 1, "\\Z") == 0 || strcmp(end + 1, "\\z") == 0))
+        goto done;
+    plumb_buf_putc(out, '^');
+    plumb_buf_puts(out, plumb_buf_cstr(&bracket));
+    plumb_buf_puts(out, "*$");
+    *min = lo;
+    *max = hi;
+    rc = 0;
+done:
+    plumb_buf_release(&bracket);
+    return rc;
+}
+
 /* 1 match, 0 no match, -1 not checkable. */
 static int pattern_match(const char *pattern, const char *s)
 {
@@ -426,23 +473,32 @@ static int pattern_match(const char *pattern, const char *s)
     if (found) {
         idx = json_integer_value(found);
     } else {
-        if (translate_pattern(&ere, pattern) == 0 && nregexes < 4096) {
+        size_t min = 0, max = (size_t)-1;
+        if ((translate_bounded_class(&ere, pattern, &min, &max) == 0 ||
+             (plumb_buf_clear(&ere), translate_pattern(&ere, pattern) == 0)) &&
+            nregexes < 4096) {
             if (nregexes == capregexes) {
                 size_t cap = capregexes ? capregexes * 2 : 32;
-                regex_t *r = realloc(regexes, cap * sizeof(*r));
+                struct compiled *r = realloc(regexes, cap * sizeof(*r));
                 if (r) {
                     regexes = r;
                     capregexes = cap;
                 }
             }
-            if (nregexes < capregexes &&
-                regcomp(&regexes[nregexes], plumb_buf_cstr(&ere), REG_EXTENDED | REG_NOSUB) == 0)
+            if (nregexes < capregexes && regcomp(&regexes[nregexes].re, plumb_buf_cstr(&ere),
+                                                 REG_EXTENDED | REG_NOSUB) == 0) {
+                regexes[nregexes].min = min;
+                regexes[nregexes].max = max;
                 idx = (json_int_t)nregexes++;
+            }
         }
         json_object_set_new(regex_index, pattern, json_integer(idx));
     }
-    if (idx >= 0)
-        rc = regexec(&regexes[idx], s, 0, NULL, 0) == 0;
+    if (idx >= 0) {
+        size_t n = strlen(s);
+        rc = n >= regexes[idx].min && n <= regexes[idx].max &&
+             regexec(&regexes[idx].re, s, 0, NULL, 0) == 0;
+    }
     pthread_mutex_unlock(&regex_lock);
     plumb_buf_release(&ere);
     return rc;

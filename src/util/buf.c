@@ -72,16 +72,24 @@ int plumb_buf_putc(struct plumb_buf *b, char c)
 int plumb_buf_vprintf(struct plumb_buf *b, const char *fmt, va_list ap)
 {
     va_list cp;
+    size_t room = b->cap > b->len ? b->cap - b->len : 0;
     int n;
 
+    /* one pass when the text fits in what the buffer has (the usual case); a second, after
+     * growing, when it does not */
     va_copy(cp, ap);
-    n = vsnprintf(NULL, 0, fmt, cp);
+    n = vsnprintf(room ? b->ptr + b->len : NULL, room, fmt, cp);
     va_end(cp);
     if (n < 0)
         return plumb_error_set(PLUMB_ERROR, "invalid format string");
-    if (plumb_buf_grow(b, (size_t)n) < 0)
-        return -1;
-    vsnprintf(b->ptr + b->len, (size_t)n + 1, fmt, ap);
+    if ((size_t)n >= room) {
+        if (plumb_buf_grow(b, (size_t)n) < 0) {
+            if (b->ptr)
+                b->ptr[b->len] = '\0';
+            return -1;
+        }
+        vsnprintf(b->ptr + b->len, (size_t)n + 1, fmt, ap);
+    }
     b->len += (size_t)n;
     return 0;
 }

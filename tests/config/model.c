@@ -465,3 +465,37 @@ Test(model, every_problem_in_one_run)
                     ,
                     "stage", want);
 }
+
+/* Patterns of the shape ^[class]{m,n}$ are checked as the class plus a length bound (schema.c,
+ * translate_bounded_class): the bound still holds, at its edges. */
+Test(model, patterns_hold_their_length_bounds)
+{
+    char yaml[4096], *got, long_ok[513], long_bad[514];
+    const char *p;
+    size_t lines = 0;
+
+    memset(long_ok, 'a', 512);
+    long_ok[512] = '\0';
+    memset(long_bad, 'a', 513);
+    long_bad[513] = '\0';
+    snprintf(yaml, sizeof(yaml),
+             HEAD "resources:\n"
+                  "  ok: { type: AWS::Logs::LogGroup, properties: { LogGroupName: /a-b_c.d#e } }\n"
+                  "  edge: { type: AWS::Logs::LogGroup, properties: { LogGroupName: %s } }\n"
+                  "  over: { type: AWS::Logs::LogGroup, properties: { LogGroupName: %s } }\n"
+                  "  space: { type: AWS::Logs::LogGroup, properties: { LogGroupName: 'a b' } }\n",
+             long_ok, long_bad);
+    write_file("plumb.yaml", yaml);
+    got = resolve("stage", NULL, NULL);
+    cr_expect(strstr(got, "resource 'over': 'LogGroupName' value 'aaaa") != NULL, "%s", got);
+    cr_expect(strstr(got, "resource 'space': 'LogGroupName' value 'a b' does not match "
+                          "^[.\\-_/#A-Za-z0-9]{1,512}\\Z") != NULL,
+              "%s", got);
+    cr_expect(strstr(got, "resource 'ok'") == NULL, "%s", got);
+    cr_expect(strstr(got, "resource 'edge'") == NULL, "%s", got);
+    for (p = got; *p; p++)
+        lines += *p == '\n';
+    /* over: longer than 512, and does not match; space: does not match */
+    cr_expect_eq(lines, 3, "%s", got);
+    free(got);
+}

@@ -147,3 +147,45 @@ Test(plan, partial_array_sees_a_declared_item_change)
     plumb_plan_free(p);
     json_decref(records);
 }
+
+/* The configuration hash of `yaml`, loaded afresh. */
+static void hash_of(const char *yaml, char out[72])
+{
+    plumb_model_free(model);
+    plumb_project_free(project);
+    plumb_state_close(state);
+    model = NULL, project = NULL, state = NULL;
+    load(yaml);
+    cr_assert_eq(plumb_plan_config_hash(out, model, state), 0);
+}
+
+#define HASH_HEAD                                                                                  \
+    "project: demo\nenvironments: { stage: {} }\nresources:\n  app:\n"                             \
+    "    type: AWS::Logs::LogGroup\n    properties:\n"
+
+/* The configuration hash a saved plan carries: a change of any value, a secret's included,
+ * moves it; key order in the file does not. */
+Test(plan, config_hash_sees_every_change_and_no_order)
+{
+    static const char *const first =
+        HASH_HEAD "      LogGroupName: /x\n      RetentionInDays: 7\n"
+                  "      Tags: [{ Key: k, Value: \"${secret.env.PLAN_TEST_SECRET}\" }]\n";
+    static const char *const reordered =
+        HASH_HEAD "      Tags: [{ Value: \"${secret.env.PLAN_TEST_SECRET}\", Key: k }]\n"
+                  "      RetentionInDays: 7\n      LogGroupName: /x\n";
+    static const char *const changed =
+        HASH_HEAD "      Tags: [{ Value: \"${secret.env.PLAN_TEST_SECRET}\", Key: k }]\n"
+                  "      RetentionInDays: 14\n      LogGroupName: /x\n";
+    char a[72], b[72], c[72], d[72];
+
+    setenv("PLAN_TEST_SECRET", "first", 1);
+    hash_of(first, a);
+    hash_of(reordered, b);
+    cr_expect_str_eq(a, b);
+    setenv("PLAN_TEST_SECRET", "second", 1);
+    hash_of(reordered, c);
+    cr_expect_str_neq(a, c, "a new secret value is a new configuration");
+    hash_of(changed, d);
+    cr_expect_str_neq(c, d);
+    unsetenv("PLAN_TEST_SECRET");
+}

@@ -34,6 +34,30 @@ Test(util_buf, grows_past_initial_capacity)
     plumb_buf_release(&b);
 }
 
+/* printf writes in place when the text fits and grows (a second pass) when it does not: both
+ * leave the same text, whatever the room left. */
+Test(util_buf, printf_fits_or_grows)
+{
+    struct plumb_buf b = PLUMB_BUF_INIT;
+    char want[200];
+    int i;
+
+    cr_assert_eq(plumb_buf_puts(&b, "x"), 0); /* 64 bytes of room */
+    for (i = 0; i < 40; i++)
+        cr_assert_eq(plumb_buf_printf(&b, "%d,", i), 0);
+    cr_assert_eq(strncmp(b.ptr, "x0,1,2,3,", 9), 0);
+    cr_assert_eq(b.len, 1 + 10 * 2 + 30 * 3);
+    cr_assert_eq(b.ptr[b.len], '\0');
+    memset(want, 'q', 150);
+    want[150] = '\0';
+    cr_assert_eq(plumb_buf_printf(&b, "[%s]", want), 0); /* far past the room left */
+    cr_assert_eq(b.len, 111 + 152);
+    cr_assert_eq(b.ptr[111], '[');
+    cr_assert_eq(b.ptr[262], ']');
+    cr_assert_eq(b.ptr[263], '\0');
+    plumb_buf_release(&b);
+}
+
 Test(util_buf, uri_encoding)
 {
     struct plumb_buf b = PLUMB_BUF_INIT;
