@@ -77,5 +77,22 @@ print(f"plumb apply wall time:        {wall:.2f} s")
 print(f"ratio to the bound:           {wall / bound:.2f}x")
 print(f"longest chain, measured:      {measured:.2f} s (actions' own times along dependencies)")
 print(f"wall over measured chain:     {wall / measured:.2f}x (plumb's scheduling and start-up)")
+def chain_of(field):
+    """The addresses along the longest chain by `field`, first to last."""
+    best = {}
+    def walk(a):
+        if a not in best:
+            deps = [d for d in (done[a].get("depends_on") or []) if d in done]
+            prev = max(deps, key=lambda d: walk(d)[0]) if deps else None
+            best[a] = (done[a].get(field, 0) + (walk(prev)[0] if prev else 0), prev)
+        return best[a]
+    last = max(done, key=lambda a: walk(a)[0])
+    path = []
+    while last:
+        path.append(last)
+        last = best[last][1]
+    return path[::-1]
+print("the measured chain:           " + " -> ".join(
+    f"{a} ({done[a].get('requests', 0)} req, {done[a].get('seconds', 0):.2f} s)" for a in chain_of("seconds")))
 print(open(sys.argv[5]).read().strip())
 PY
