@@ -247,7 +247,7 @@ static int run_task(struct plumb_aws *aws, struct task *t)
             wait_for(aws, t, 0, t->new_id,
                      t->step == STEP_CREATE || t->step == STEP_REPLACE ? "creating" : "modifying"));
     /* what AWS settled on, after the wait */
-    if (t->driver->wait_stable) {
+    if (t->driver->wait_stable && !t->driver->waits_only) {
         PLUMB_TRY(t->driver->read(aws, t->new_id, &observed));
         if (observed) {
             json_decref(t->observed);

@@ -802,19 +802,23 @@ static int sg_create(struct plumb_aws *aws, const json_t *props, json_t **observ
     }
     id = json_pack("{s:s}", "Id", group_id);
     PLUMB_ALLOC_CHECK(id);
-    if ((error = read_new(aws, id, &current)) < 0)
+    /* A new group has no inbound rule, and one outbound rule (allow all) that stays unless
+     * egress is declared: only then is there something to read before the rules are made.
+     * authorize() retries while the new id is not yet visible. */
+    if (json_array_size(json_object_get(props, "SecurityGroupEgress")) &&
+        (error = read_new(aws, id, &current)) < 0)
         goto undo;
     if ((error = sync_rules(aws, group_id, json_object_get(current, "SecurityGroupIngress"),
                             json_object_get(props, "SecurityGroupIngress"), &ingress)) < 0)
         goto undo;
-    /* the allow-all rule AWS made stays unless egress is declared */
-    if (json_array_size(json_object_get(props, "SecurityGroupEgress"))) {
+    if (current) {
         eg = wanted_egress(props);
         if ((error = sync_rules(aws, group_id, json_object_get(current, "SecurityGroupEgress"), eg,
                                 &egress)) < 0)
             goto undo;
     }
-    error = sg_read(aws, id, observed);
+    if ((error = read_new(aws, id, observed)) < 0)
+        goto undo;
     goto done;
 undo:
     undo_create(aws, id, error);

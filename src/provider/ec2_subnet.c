@@ -370,4 +370,5 @@ const struct plumb_resource_type plumb_driver_ec2_subnet = {
     .update = subnet_update,
     .remove = subnet_remove,
     .wait_stable = subnet_wait_stable,
+    .waits_only = 1,
 };

@@ -499,5 +499,6 @@ const struct plumb_resource_type plumb_driver_ec2_vpc = {
     .update = vpc_update,
     .remove = vpc_remove,
     .wait_stable = vpc_wait_stable,
+    .waits_only = 1,
     .fixed_attributes = fixed_attributes,
 };

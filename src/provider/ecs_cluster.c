@@ -525,5 +525,6 @@ const struct plumb_resource_type plumb_driver_ecs_cluster = {
     .update = cl_update,
     .remove = cl_remove,
     .wait_stable = cl_wait_stable,
+    .waits_only = 1,
     .wait_deleted = cl_wait_deleted,
 };

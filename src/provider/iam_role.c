@@ -904,4 +904,5 @@ const struct plumb_resource_type plumb_driver_iam_role = {
     .update = role_update,
     .remove = role_remove,
     .wait_stable = role_wait_stable,
+    .waits_only = 1,
 };

@@ -80,7 +80,11 @@ struct plumb_resource_type {
                   const json_t *after, json_t **observed);
     /* Deletes it, doing first what AWS requires. Gone already is success. */
     int (*remove)(struct plumb_aws *aws, const json_t *id, unsigned flags);
-    /* Optional: waits until the resource is usable (RDS available, service steady). */
+    /*
+     * Optional: waits until the resource is usable (RDS available, service steady). apply
+     * reads the resource again after it, for what settles meanwhile (an RDS endpoint), unless
+     * waits_only is set.
+     */
     int (*wait_stable)(struct plumb_aws *aws, const json_t *id, struct plumb_progress *p);
     /* Optional: waits until a removed resource is really gone. */
     int (*wait_deleted)(struct plumb_aws *aws, const json_t *id, struct plumb_progress *p);
@@ -98,6 +102,9 @@ struct plumb_resource_type {
      * them. Create, import and read report them; refresh keeps the value recorded then.
      */
     const char *const *fixed_attributes;
+    /* 1: wait_stable only waits (a VPC becoming available, an IAM role becoming visible):
+     * what create and update returned is final, and no read follows the wait. */
+    unsigned waits_only : 1;
 };
 
 /* The driver for `type_name`, or NULL. */

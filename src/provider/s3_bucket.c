@@ -1077,5 +1077,6 @@ const struct plumb_resource_type plumb_driver_s3_bucket = {
     .update = bucket_update,
     .remove = bucket_remove,
     .wait_stable = bucket_wait_stable,
+    .waits_only = 1,
     .wait_deleted = bucket_wait_deleted,
 };
