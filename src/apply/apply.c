@@ -799,12 +799,10 @@ static void record_run(struct plumb_state *st, const struct plumb_apply_result *
                        const struct plumb_apply_options *opts, double started, const char *outcome,
                        const char *failure, const struct plumb_plan *plan)
 {
-    char who[300], host[256] = "unknown";
-    const char *user = getenv("USER");
+    char who[300];
     json_t *run;
 
-    gethostname(host, sizeof(host) - 1);
-    snprintf(who, sizeof(who), "%s@%s", user ? user : "unknown", host);
+    plumb_who(who, sizeof(who));
     run =
         json_pack("{s:s, s:f, s:f, s:s, s:s, s:{s:I, s:I, s:I, s:I, s:I, s:I, s:I}}", "kind",
                   opts->kind ? opts->kind : "apply", "started", started, "finished", now_s(),

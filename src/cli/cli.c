@@ -80,6 +80,14 @@ static const struct plumb_cli_option runs_options[] = {
     {NULL, 0, NULL, NULL},
 };
 
+static const struct plumb_cli_option drift_options[] = {
+    {"--env", 'e', "ENV", "the environment"},
+    {"--json", 0, "FILE", "also write the report as JSON (docs/drift-format.md)"},
+    {"--markdown", 0, "FILE", "also write a short markdown summary, for a pull request or chat"},
+    {"--parallelism", 0, "N", "concurrent AWS reads (default 10)"},
+    {NULL, 0, NULL, NULL},
+};
+
 static const struct plumb_cli_command commands[] = {
     {"validate", plumb_cmd_validate, "",
      "check plumb.yaml, its modules and every environment against the schemas; no AWS call",
@@ -98,7 +106,10 @@ static const struct plumb_cli_command commands[] = {
     {"rollback", plumb_cmd_rollback, "-e ENV [--run ID]", "undo a past apply from its journal",
      rollback_options, 0, 0},
     {"runs", plumb_cmd_runs, "-e ENV [--json] [--run ID]",
-     "list applies, rollbacks and their outcomes", runs_options, 0, 0},
+     "list applies, rollbacks, drift checks and their outcomes", runs_options, 0, 0},
+    {"drift", plumb_cmd_drift, "-e ENV [--json FILE] [--markdown FILE]",
+     "report what changed in AWS outside plumb since the last apply; exit 2 on drift",
+     drift_options, 0, 0},
     {"refresh", plumb_cmd_refresh, "-e ENV",
      "read every managed resource from AWS into state; changes nothing in AWS", env_options, 0, 0},
     {"state", plumb_cmd_state, "list|show ADDR|rm ADDR -e ENV",

@@ -93,6 +93,7 @@ int plumb_cmd_destroy(struct plumb_cli *cli);
 int plumb_cmd_rollback(struct plumb_cli *cli);
 int plumb_cmd_runs(struct plumb_cli *cli);
 int plumb_cmd_refresh(struct plumb_cli *cli);
+int plumb_cmd_drift(struct plumb_cli *cli);
 int plumb_cmd_state(struct plumb_cli *cli);
 int plumb_cmd_import(struct plumb_cli *cli);
 int plumb_cmd_output(struct plumb_cli *cli);

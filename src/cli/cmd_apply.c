@@ -395,7 +395,23 @@ int plumb_cmd_runs(struct plumb_cli *cli)
     } else {
         json_array_foreach(runs, i, r)
         {
-            const json_t *sum = json_object_get(r, "summary");
+            const json_t *sum = json_object_get(r, "summary"), *drift = json_object_get(r, "drift");
+            if (drift) {
+                /* a drift check: what it found, not what it changed */
+                printf("%-22s %-10s %-12s %lld drifted, %lld deleted, %lld unmanaged, %lld in "
+                       "sync  %s\n",
+                       json_string_value(json_object_get(r, "id")),
+                       json_string_value(json_object_get(r, "kind")),
+                       json_string_value(json_object_get(r, "outcome")),
+                       (long long)json_integer_value(json_object_get(drift, "drifted")),
+                       (long long)json_integer_value(json_object_get(drift, "deleted")),
+                       (long long)json_integer_value(json_object_get(drift, "unmanaged")),
+                       (long long)json_integer_value(json_object_get(drift, "in_sync")),
+                       json_string_value(json_object_get(r, "who"))
+                           ? json_string_value(json_object_get(r, "who"))
+                           : "");
+                continue;
+            }
             printf("%-22s %-10s %-12s +%lld ~%lld -%lld  %s%s%s\n",
                    json_string_value(json_object_get(r, "id")),
                    json_string_value(json_object_get(r, "kind")),

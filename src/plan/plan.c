@@ -121,7 +121,7 @@ static int ignored(const struct plumb_resource_decl *d, const char *prop)
 {
     size_t i;
 
-    for (i = 0; d->ignore_changes && i < d->ignore_changes->n; i++) {
+    for (i = 0; d && d->ignore_changes && i < d->ignore_changes->n; i++) {
         const char *x = d->ignore_changes->items[i]->scalar;
         size_t n = strlen(x);
         /* "Tags" ignores Tags; "DeploymentConfiguration.X" is matched at its top level here */
@@ -237,10 +237,10 @@ static json_t *without_plumb_tags(const json_t *tags)
     return out;
 }
 
-static void compare(struct plumb_change *c, const struct plumb_resource *res, const json_t *desired,
-                    const json_t *actual, const json_t *last, struct plumb_state *st)
+static void compare(struct plumb_change *c, const struct plumb_resource_decl *decl,
+                    const struct plumb_schema_type *t, const json_t *desired, const json_t *actual,
+                    const json_t *last, struct plumb_state *st)
 {
-    const struct plumb_schema_type *t = res->decl->schema;
     const char *k;
     json_t *v;
     char ptr[300];
@@ -251,7 +251,7 @@ static void compare(struct plumb_change *c, const struct plumb_resource *res, co
     json_object_foreach((json_t *)desired, k, v)
     {
         const json_t *a = json_object_get(actual, k);
-        if (ignored(res->decl, k))
+        if (ignored(decl, k))
             continue;
         snprintf(ptr, sizeof(ptr), "/properties/%s", k);
         if (t && t->tags_property && strcmp(k, t->tags_property) == 0) {
@@ -278,7 +278,7 @@ static void compare(struct plumb_change *c, const struct plumb_resource *res, co
     /* properties applied before and now left out: unset them */
     json_object_foreach((json_t *)last, k, v)
     {
-        if (json_object_get(desired, k) || ignored(res->decl, k))
+        if (json_object_get(desired, k) || ignored(decl, k))
             continue;
         if (t && plumb_schema_is_read_only(t, k))
             continue;
@@ -294,6 +294,22 @@ static void compare(struct plumb_change *c, const struct plumb_resource *res, co
         c->action = PLUMB_ACTION_UPDATE;
     else
         c->action = PLUMB_ACTION_NOOP;
+}
+
+void plumb_plan_compare(struct plumb_change *c, const struct plumb_resource_decl *decl,
+                        const json_t *desired, const json_t *record, const json_t *observed,
+                        const json_t *last, struct plumb_state *st)
+{
+    const struct plumb_schema_type *t = decl ? decl->schema : plumb_schema_find(c->type);
+    const struct plumb_resource_type *d = plumb_provider_find(c->type);
+    json_t *actual, *as_read;
+
+    c->before = merged_actual(record, observed);
+    actual = t ? plumb_schema_normalize(t, c->before) : json_incref(c->before);
+    as_read = d && d->normalize ? d->normalize(desired) : json_incref((json_t *)desired);
+    compare(c, decl, t, as_read, actual, last, st);
+    json_decref(as_read);
+    json_decref(actual);
 }
 
 static json_t *deps_of(const struct plumb_model *m, size_t i)
@@ -536,32 +552,26 @@ int plumb_plan_build(struct plumb_plan **out, const struct plumb_plan_input *in)
         c->id = json_incref(json_object_get(rec, "id"));
         observed = in->observed ? json_object_get(in->observed, res->address)
                                 : json_object_get(rec, "observed");
-        if (in->observed && json_is_null(observed)) {
-            /* deleted outside plumb: make it again */
+        if (in->observed ? json_is_null(observed) : json_is_true(json_object_get(rec, "gone"))) {
+            /* deleted outside plumb (refresh found it gone): make it again */
             c->action = PLUMB_ACTION_CREATE;
             c->gone = 1;
             json_decref(c->id);
             c->id = NULL;
             continue;
         }
-        c->before = merged_actual(rec, json_is_object(observed) ? observed : NULL);
         if (strcmp(json_string_value(json_object_get(rec, "type"))
                        ? json_string_value(json_object_get(rec, "type"))
                        : "",
                    c->type) != 0) {
+            c->before = merged_actual(rec, json_is_object(observed) ? observed : NULL);
             c->action = PLUMB_ACTION_REPLACE;
             c->diffs = json_array();
             c->replace_because = json_pack("[s]", "type");
             continue;
         }
-        {
-            json_t *actual = t ? plumb_schema_normalize(t, c->before) : json_incref(c->before);
-            const struct plumb_resource_type *d = plumb_provider_find(c->type);
-            json_t *as_read = d && d->normalize ? d->normalize(desired) : json_incref(desired);
-            compare(c, res, as_read, actual, json_object_get(rec, "properties"), in->state);
-            json_decref(as_read);
-            json_decref(actual);
-        }
+        plumb_plan_compare(c, res->decl, desired, rec, json_is_object(observed) ? observed : NULL,
+                           json_object_get(rec, "properties"), in->state);
     }
 
     /* deletes: in state, not declared for this environment */

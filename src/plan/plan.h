@@ -73,6 +73,18 @@ int plumb_plan_build(struct plumb_plan **out, const struct plumb_plan_input *in)
 void plumb_plan_free(struct plumb_plan *p);
 const char *plumb_action_name(enum plumb_action a); /* "create", "update", ... */
 
+/*
+ * How `desired` (as plumb_schema_normalize gives it: declared, or last applied) differs from
+ * what exists: `record`'s last applied properties overlaid by `observed` (NULL: none read).
+ * Compared as plan compares: declared properties only, plumb's tags aside, the driver's
+ * normalisation, `decl`'s ignore_changes (decl NULL: the schema of c->type, nothing
+ * ignored); `last` (NULL: none) adds the properties applied before and now left out.
+ * Sets c->before, c->diffs, c->replace_because and c->action; c->type must be set.
+ */
+void plumb_plan_compare(struct plumb_change *c, const struct plumb_resource_decl *decl,
+                        const json_t *desired, const json_t *record, const json_t *observed,
+                        const json_t *last, struct plumb_state *st);
+
 /* The human plan, Terraform-style ("Plan: 3 to add, 1 to change, 0 to destroy."). */
 void plumb_plan_render(struct plumb_buf *out, const struct plumb_plan *p, int color);
 /* The documented JSON plan (docs/plan-format.md): secrets as fingerprints only. */

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <openssl/rand.h>
 
@@ -100,4 +101,14 @@ time_t plumb_time_parse_iso8601(const char *s)
     if (*p)
         return -1;
     return timegm(&tm) - off;
+}
+
+void plumb_who(char *out, size_t n)
+{
+    char host[256] = "unknown";
+    const char *user = getenv("USER");
+
+    gethostname(host, sizeof(host) - 1);
+    host[sizeof(host) - 1] = '\0';
+    snprintf(out, n, "%s@%s", user ? user : "unknown", host);
 }

@@ -6,6 +6,7 @@
 #ifndef PLUMB_UTIL_SYS_H
 #define PLUMB_UTIL_SYS_H
 
+#include <stddef.h>
 #include <stdint.h>
 #include <time.h>
 
@@ -28,5 +29,8 @@ const char *plumb_env_get(const char *name);
 void plumb_time_iso8601(char out[21], time_t t);
 /* Parses ISO 8601 UTC ("2015-08-30T12:36:00Z", optional fraction, "+00:00"). -1 on failure. */
 time_t plumb_time_parse_iso8601(const char *s);
+
+/* "user@host", for the record of who ran an apply or a drift check. */
+void plumb_who(char *out, size_t n);
 
 #endif

@@ -148,6 +148,24 @@ Test(plan, partial_array_sees_a_declared_item_change)
     json_decref(records);
 }
 
+/* A resource refresh found deleted outside plumb is made again, also when planning from the
+ * cached state (--refresh=false). */
+Test(plan, gone_is_created_again)
+{
+    struct plumb_plan *p = NULL;
+    json_t *records;
+
+    load(TG_YAML);
+    records = tg_record("30");
+    json_object_set_new(json_object_get(records, "tg"), "observed", json_null());
+    json_object_set_new(json_object_get(records, "tg"), "gone", json_true());
+    cr_expect_eq(plan_one(records, &p), PLUMB_ACTION_CREATE);
+    cr_expect(p->changes[0].gone);
+    cr_expect_eq(p->add, 1);
+    plumb_plan_free(p);
+    json_decref(records);
+}
+
 /* The configuration hash of `yaml`, loaded afresh. */
 static void hash_of(const char *yaml, char out[72])
 {
