@@ -22,16 +22,21 @@ export CLOUDSHOP_DB_PASSWORD=bench-password-123 ASTRO_AI_SECRET=bench-secret \
   SUPABASE_API_KEY=bench
 "$plumb" -q apply -e stage --auto-approve >"$E2E_TMP/out" 2>&1 || { cat "$E2E_TMP/out" >&2; exit 1; }
 "$plumb" --stats refresh -e stage >"$E2E_TMP/out" 2>"$E2E_TMP/stats"
+"$plumb" --stats drift -e stage >"$E2E_TMP/out" 2>"$E2E_TMP/drift-stats" || [ $? = 2 ]
 resources=$("$plumb" state list -e stage | grep -c .)
-python3 - "$E2E_TMP/stats" "$resources" <<'PY'
+python3 - "$E2E_TMP/stats" "$resources" "$E2E_TMP/drift-stats" <<'PY'
 import re, sys
 text = open(sys.argv[1]).read()
 n = int(sys.argv[2])
-total = int(re.search(r"^total\s+(\d+)\s", text.split("AWS requests:")[1], re.M).group(1))
+def total_of(t):
+    return int(re.search(r"^total\s+(\d+)\s", t.split("AWS requests:")[1], re.M).group(1))
+total = total_of(text)
+drift = total_of(open(sys.argv[3]).read())
 sts = re.search(r"^sts\s+(\d+)\s", text, re.M)
 sts = int(sts.group(1)) if sts else 0
 print(f"resources:                    {n}")
 print(f"refresh requests:             {total} ({sts} of them STS GetCallerIdentity)")
 print(f"requests per resource:        {total / n:.2f} ({(total - sts) / n:.2f} without STS)")
+print(f"plumb drift requests:         {drift} (the refresh's reads and the tagging API's GetResources)")
 print(text.split("AWS requests:")[1].strip())
 PY
