@@ -125,35 +125,26 @@ static int identify(struct plumb_session *s)
     char key[80], *known = NULL, *recorded = s->account_id;
     json_t *who = NULL;
     size_t n;
+    int rc = -1;
 
     s->account_id = NULL;
     s->identity_known = 0;
-    if (identity_key(s, key) < 0) {
-        plumb_cli_error(s->cli, "identity");
-        free(recorded);
-        return -1;
-    }
+    if (identity_key(s, key) < 0)
+        goto failed;
     plumb_state_meta_get(s->state, IDENTITY_META, &known);
     n = strlen(key);
     if (known && strncmp(known, key, n) == 0 && known[n] == ' ' && known[n + 1]) {
         s->account_id = strdup(known + n + 1);
         s->identity_known = 1;
         plumb_log_debug("account %s: known for these credentials (no STS call)", s->account_id);
-    } else if (plumb_aws_call(s->aws, "sts", "GetCallerIdentity", NULL, &who) < 0) {
-        plumb_cli_error(s->cli, "identity");
-        free(known);
-        free(recorded);
-        return -1;
     } else {
+        if (plumb_aws_call(s->aws, "sts", "GetCallerIdentity", NULL, &who) < 0)
+            goto failed;
         s->account_id = strdup(json_string_value(json_object_get(who, "Account")));
-        json_decref(who);
     }
-    free(known);
     if (!s->account_id) {
-        free(recorded);
         plumb_error_oom();
-        plumb_cli_error(s->cli, "identity");
-        return -1;
+        goto failed;
     }
     memcpy(s->identity_key, key, sizeof(key));
     if (recorded && json_object_size(s->records) && strcmp(recorded, s->account_id) != 0) {
@@ -162,14 +153,21 @@ static int identify(struct plumb_session *s)
                 "use (profile '%s') are for account %s; use credentials for %s, or another "
                 "environment\n",
                 s->env, recorded, plumb_aws_profile(s->aws), s->account_id, recorded);
-        free(recorded);
-        return -1;
+        goto out;
     }
+    rc = 0;
+    goto out;
+failed:
+    plumb_cli_error(s->cli, "identity");
+out:
+    json_decref(who);
+    free(known);
     free(recorded);
-    return 0;
+    return rc;
 }
 
-/* Writes the account (and, new, the credentials' identity) to state's meta: needs the lock. */
+/* Writes the account, and which credentials it belongs to when that is new, to state's meta
+ * (under the writer lock). */
 static void remember_identity(struct plumb_session *s)
 {
     struct plumb_buf v = PLUMB_BUF_INIT;

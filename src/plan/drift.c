@@ -50,7 +50,7 @@ static void collect_strings(json_t *set, const json_t *v, int depth)
  */
 static int managed_arn(const json_t *known, const char *arn)
 {
-    const char *slash = strrchr(arn, '/'), *colon = strrchr(arn, ':');
+    const char *slash = strrchr(arn, '/'), *colon;
     char *trimmed;
     size_t n = strlen(arn);
     int found;
