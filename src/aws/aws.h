@@ -25,10 +25,11 @@
 struct plumb_aws;
 
 struct plumb_aws_options {
-    const char *region;      /* plumb.yaml's region: used only when nothing else names one */
-    const char *profile;     /* overrides AWS_PROFILE */
-    long connect_timeout_ms; /* 0: 5 s */
-    long timeout_ms;         /* per request; 0: 60 s */
+    const char *region;       /* plumb.yaml's region: used only when nothing else names one */
+    const char *fixed_region; /* a region that wins over the environment's (the state bucket's) */
+    const char *profile;      /* overrides AWS_PROFILE */
+    long connect_timeout_ms;  /* 0: 5 s */
+    long timeout_ms;          /* per request; 0: 60 s */
 };
 
 struct plumb_aws_credentials {

@@ -311,7 +311,9 @@ int plumb_aws_new(struct plumb_aws **out, const struct plumb_aws_options *opts)
         goto done;
     }
 
-    if ((v = plumb_env_get("AWS_REGION")))
+    if (opts && (v = opts->fixed_region))
+        aws->region_source = "plumb.yaml (state)";
+    else if ((v = plumb_env_get("AWS_REGION")))
         aws->region_source = "AWS_REGION";
     else if ((v = plumb_env_get("AWS_DEFAULT_REGION")))
         aws->region_source = "AWS_DEFAULT_REGION";

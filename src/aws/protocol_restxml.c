@@ -36,40 +36,6 @@ static const char *wire_name(const json_t *ref, const json_t *shape, const char 
 
 /* ---- base64 and MD5 -------------------------------------------------------------------- */
 
-static int put_base64(struct plumb_buf *out, const void *data, size_t n)
-{
-    int error = 0, len;
-
-    PLUMB_TRY(plumb_buf_grow(out, 4 * ((n + 2) / 3)));
-    len = EVP_EncodeBlock((unsigned char *)out->ptr + out->len, data, (int)n);
-    if (len < 0) {
-        error = plumb_error_set(PLUMB_ERROR, "unable to base64-encode %zu bytes", n);
-        goto done;
-    }
-    out->len += (size_t)len;
-    out->ptr[out->len] = '\0';
-done:
-    return error;
-}
-
-/* `s` is valid base64 (validation saw to it); EVP_DecodeBlock counts padding as zero bytes. */
-static int put_unbase64(struct plumb_buf *out, const char *s, size_t n)
-{
-    int error = 0, len;
-
-    PLUMB_TRY(plumb_buf_grow(out, 3 * (n / 4) + 3));
-    len = EVP_DecodeBlock((unsigned char *)out->ptr + out->len, (const unsigned char *)s, (int)n);
-    if (len < 0) {
-        error = plumb_error_set(PLUMB_EINVALID, "invalid base64 data");
-        goto done;
-    }
-    len -= (n >= 1 && s[n - 1] == '=') + (n >= 2 && s[n - 2] == '=');
-    out->len += (size_t)len;
-    out->ptr[out->len] = '\0';
-done:
-    return error;
-}
-
 static int put_md5_base64(struct plumb_buf *out, const void *data, size_t n)
 {
     unsigned char md[EVP_MAX_MD_SIZE];
@@ -80,7 +46,7 @@ static int put_md5_base64(struct plumb_buf *out, const void *data, size_t n)
         error = plumb_error_set(PLUMB_ERROR, "unable to compute MD5 of the request body");
         goto done;
     }
-    PLUMB_TRY(put_base64(out, md, mdlen));
+    PLUMB_TRY(plumb_buf_put_base64(out, md, mdlen));
 done:
     return error;
 }
@@ -516,8 +482,8 @@ static int build_body(struct plumb_http_request *req, const struct plumb_aws_ser
         if (!value || json_is_null(value))
             goto done;
         if (strcmp(type, "blob") == 0)
-            PLUMB_TRY(
-                put_unbase64(&req->body, json_string_value(value), json_string_length(value)));
+            PLUMB_TRY(plumb_buf_put_unbase64(&req->body, json_string_value(value),
+                                             json_string_length(value)));
         else if (strcmp(type, "string") == 0)
             PLUMB_TRY(
                 plumb_buf_put(&req->body, json_string_value(value), json_string_length(value)));
@@ -713,7 +679,7 @@ static int rest_xml_parse(json_t **out, const struct plumb_aws_service *svc, con
         ref = json_object_get(json_object_get(shape, "members"), payload);
         mshape = plumb_aws_model_ref_shape(svc, ref);
         if (strcmp(plumb_aws_protocol__type(mshape), "blob") == 0) {
-            PLUMB_TRY(put_base64(&b64, plumb_buf_cstr(&resp->body), resp->body.len));
+            PLUMB_TRY(plumb_buf_put_base64(&b64, plumb_buf_cstr(&resp->body), resp->body.len));
             value = json_stringn(plumb_buf_cstr(&b64), b64.len);
             PLUMB_ALLOC_CHECK(value);
         } else if (strcmp(plumb_aws_protocol__type(mshape), "string") == 0) {

@@ -80,6 +80,12 @@ static const struct plumb_cli_option runs_options[] = {
     {NULL, 0, NULL, NULL},
 };
 
+static const struct plumb_cli_option state_options[] = {
+    {"--env", 'e', "ENV", "the environment"},
+    {"--auto-approve", 0, NULL, "unlock: do not ask"},
+    {NULL, 0, NULL, NULL},
+};
+
 static const struct plumb_cli_option drift_options[] = {
     {"--env", 'e', "ENV", "the environment"},
     {"--json", 0, "FILE", "also write the report as JSON (docs/drift-format.md)"},
@@ -112,8 +118,9 @@ static const struct plumb_cli_command commands[] = {
      drift_options, 0, 0},
     {"refresh", plumb_cmd_refresh, "-e ENV",
      "read every managed resource from AWS into state; changes nothing in AWS", env_options, 0, 0},
-    {"state", plumb_cmd_state, "list|show ADDR|rm ADDR -e ENV",
-     "list, show, or forget (without deleting) managed resources", env_options, 1, 2},
+    {"state", plumb_cmd_state, "list|show ADDR|rm ADDR|pull|push|unlock LOCK_ID -e ENV",
+     "list, show, or forget (without deleting) managed resources; move shared state", state_options,
+     1, 2},
     {"import", plumb_cmd_import, "-e ENV ADDR ID", "take an existing AWS resource under management",
      output_options, 2, 2},
     {"output", plumb_cmd_output, "-e ENV [NAME] [--json]", "show the configuration's outputs",
@@ -289,7 +296,7 @@ void plumb_cli_error(const struct plumb_cli *cli, const char *context)
 
 struct plumb_aws *plumb_cli_aws(struct plumb_cli *cli)
 {
-    struct plumb_aws_options opts = {NULL, NULL, 0, 0};
+    struct plumb_aws_options opts = {0};
 
     if (cli->aws)
         return cli->aws;

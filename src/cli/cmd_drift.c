@@ -84,7 +84,7 @@ int plumb_cmd_drift(struct plumb_cli *cli)
     /* secrets are not needed: what was applied is compared by fingerprint */
     if (plumb_session_open(&s, cli, PLUMB_SESSION_AWS) != PLUMB_EXIT_OK)
         goto done;
-    if (plumb_state_lock(s.state, cli->command) < 0 || plumb_session_refresh(&s, &gone) < 0) {
+    if (plumb_session_lock(&s) < 0 || plumb_session_refresh(&s, &gone) < 0) {
         plumb_cli_error(cli, NULL);
         goto done;
     }

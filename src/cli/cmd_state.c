@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli/session.h"
 #include "util/error.h"
@@ -26,6 +27,101 @@ static int list(struct plumb_session *s)
     return PLUMB_EXIT_OK;
 }
 
+static const char *member(const json_t *o, const char *k)
+{
+    const char *v = json_string_value(json_object_get(o, k));
+    return v ? v : "?";
+}
+
+/* Asks on the terminal; without one, the answer is no. */
+static int confirm(const char *question)
+{
+    char answer[16];
+
+    if (!isatty(STDIN_FILENO))
+        return 0;
+    fprintf(stderr, "%s Only 'yes' is accepted: ", question);
+    return fgets(answer, sizeof(answer), stdin) && strcmp(answer, "yes\n") == 0;
+}
+
+/*
+ * pull: the shared state into the local cache (session open does it); push: the local cache
+ * up (after a failed push at the end of a run); unlock LOCK_ID: a lock whose holder is gone.
+ */
+static int remote_command(struct plumb_cli *cli, const char *sub, const char *lock_id)
+{
+    struct plumb_session s;
+    json_t *holder = NULL;
+    int code = PLUMB_EXIT_ERROR, unlock = strcmp(sub, "unlock") == 0;
+    int behind = 0;
+
+    if ((unlock && !lock_id) || (!unlock && lock_id)) {
+        fprintf(stderr, "usage: plumb state %s -e ENV\n", unlock ? "unlock LOCK_ID" : sub);
+        return PLUMB_EXIT_ERROR;
+    }
+    if (plumb_session_open(&s, cli, strcmp(sub, "push") == 0 ? PLUMB_SESSION_LOCK : 0) !=
+        PLUMB_EXIT_OK)
+        goto done;
+    if (!s.remote) {
+        fprintf(stderr,
+                "plumb: environment '%s' keeps its state locally (state/%s): there is "
+                "no shared state to %s\n",
+                s.env, s.env, sub);
+        goto done;
+    }
+    if (strcmp(sub, "pull") == 0) {
+        printf("State of '%s' is current with %s (serial %ld).\n", s.env,
+               plumb_remote_url(s.remote), plumb_state_serial(s.state));
+        code = PLUMB_EXIT_OK;
+        goto done;
+    }
+    if (strcmp(sub, "push") == 0) {
+        if (plumb_remote_behind(s.remote, s.state, &behind) < 0 ||
+            (behind && plumb_remote_push(s.remote, s.state) < 0)) {
+            plumb_cli_error(cli, NULL);
+            goto done;
+        }
+        printf("%s %s (serial %ld).\n",
+               behind ? "Pushed the state to" : "Nothing to push: already at",
+               plumb_remote_url(s.remote), plumb_state_serial(s.state));
+        code = PLUMB_EXIT_OK;
+        goto done;
+    }
+    if (plumb_remote_holder(s.remote, &holder) < 0) {
+        plumb_cli_error(cli, NULL);
+        goto done;
+    }
+    if (!holder) {
+        fprintf(stderr, "plumb: the state of '%s' is not locked\n", s.env);
+        goto done;
+    }
+    if (strcmp(member(holder, "ID"), lock_id) != 0) {
+        fprintf(stderr, "plumb: the lock held on '%s' has id %s, not %s\n", s.env,
+                member(holder, "ID"), lock_id);
+        goto done;
+    }
+    fprintf(stderr, "The state of '%s' is locked by %s (pid %lld on %s, running '%s' since %s).\n",
+            s.env, member(holder, "Who"),
+            (long long)json_integer_value(json_object_get(holder, "Pid")), member(holder, "Host"),
+            member(holder, "Operation"), member(holder, "Created"));
+    if (!plumb_cli_flag(cli, "--auto-approve") &&
+        !confirm("Release it? Do so only if that process is gone: two writers would corrupt the "
+                 "state.")) {
+        fprintf(stderr, "plumb: not unlocked\n");
+        goto done;
+    }
+    if (plumb_remote_force_unlock(s.remote, lock_id) < 0) {
+        plumb_cli_error(cli, NULL);
+        goto done;
+    }
+    printf("Unlocked the state of '%s'.\n", s.env);
+    code = PLUMB_EXIT_OK;
+done:
+    json_decref(holder);
+    plumb_session_close(&s);
+    return code;
+}
+
 int plumb_cmd_state(struct plumb_cli *cli)
 {
     struct plumb_session s;
@@ -35,8 +131,11 @@ int plumb_cmd_state(struct plumb_cli *cli)
     json_t *rec;
 
     memset(&s, 0, sizeof(s));
+    if (strcmp(sub, "pull") == 0 || strcmp(sub, "push") == 0 || strcmp(sub, "unlock") == 0)
+        return remote_command(cli, sub, addr);
     if (strcmp(sub, "list") != 0 && !needs_addr) {
-        fprintf(stderr, "usage: plumb state list|show ADDR|rm ADDR -e ENV\n");
+        fprintf(stderr,
+                "usage: plumb state list|show ADDR|rm ADDR|pull|push|unlock LOCK_ID -e ENV\n");
         return PLUMB_EXIT_ERROR;
     }
     if (needs_addr != (addr != NULL) || cli->noperands > 2) {

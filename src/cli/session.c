@@ -7,6 +7,7 @@
 #include "config/value.h"
 #include "plan/refresh.h"
 #include "provider/provider.h"
+#include "state/remote.h"
 #include "util/error.h"
 #include "util/log.h"
 #include "util/sys.h"
@@ -181,6 +182,118 @@ static void remember_identity(struct plumb_session *s)
     s->identity_known = 1;
 }
 
+static const char *state_setting(const struct plumb_session *s, const char *name)
+{
+    const struct plumb_node *n = plumb_node_get(s->project->state, name);
+
+    return n && n->scalar ? n->scalar : NULL;
+}
+
+static int remote_backend(const struct plumb_session *s)
+{
+    const char *b = state_setting(s, "backend");
+
+    return b && strcmp(b, "s3") == 0;
+}
+
+/* A state setting with ${aws.account_id} and ${aws.region} replaced (DESIGN.md's bucket
+ * names carry the account id: one state bucket per account). */
+static char *expand_setting(const struct plumb_session *s, const char *name)
+{
+    struct plumb_buf out = PLUMB_BUF_INIT;
+    const char *p = state_setting(s, name);
+
+    if (!p)
+        return NULL;
+    while (*p) {
+        if (strncmp(p, "${aws.account_id}", 17) == 0) {
+            plumb_buf_puts(&out, s->account_id ? s->account_id : "");
+            p += 17;
+        } else if (strncmp(p, "${aws.region}", 13) == 0) {
+            plumb_buf_puts(&out, plumb_aws_region(s->aws) ? plumb_aws_region(s->aws) : "");
+            p += 13;
+        } else {
+            plumb_buf_putc(&out, *p++);
+        }
+    }
+    return plumb_buf_detach(&out);
+}
+
+/* Pulls the newer remote state into the local cache (under the local lock, taken for the
+ * import alone when the session is a reader). */
+static int pull(struct plumb_session *s)
+{
+    int pulled = 0, had_lock = plumb_state_is_locked(s->state), error;
+
+    if (!had_lock && (error = plumb_state_lock(s->state, s->cli->command)) < 0)
+        return error;
+    error = plumb_remote_pull(s->remote, s->state, &pulled);
+    if (!had_lock)
+        plumb_state_unlock(s->state);
+    if (error < 0 || !pulled)
+        return error;
+    free(s->account_id);
+    s->account_id = NULL;
+    plumb_state_meta_get(s->state, "aws_account_id", &s->account_id);
+    return plumb_session_reload(s);
+}
+
+/* The shared backend (state/remote.h): opened, locked for a writer, and pulled from. */
+static int open_remote(struct plumb_session *s, unsigned flags)
+{
+    char *bucket = expand_setting(s, "bucket"), *prefix = expand_setting(s, "key_prefix");
+    char *table = expand_setting(s, "lock_table");
+    const char *region = state_setting(s, "region");
+    struct plumb_aws *aws = s->aws;
+    int error = 0;
+
+    if (region) {
+        struct plumb_aws_options o = {0};
+        o.fixed_region = region;
+        PLUMB_TRY(plumb_aws_new(&s->state_aws, &o));
+        aws = s->state_aws;
+    }
+    if (!bucket || !table) {
+        error =
+            plumb_error_set(PLUMB_EINVALID, "the s3 state backend needs 'bucket' and 'lock_table'");
+        goto done;
+    }
+    PLUMB_TRY(plumb_remote_open(&s->remote, aws, bucket, prefix ? prefix : s->project->name, table,
+                                s->env));
+    if (flags & PLUMB_SESSION_LOCK)
+        PLUMB_TRY(plumb_remote_lock(s->remote, s->cli->command));
+    PLUMB_TRY(pull(s));
+done:
+    free(bucket);
+    free(prefix);
+    free(table);
+    return error;
+}
+
+int plumb_session_lock(struct plumb_session *s)
+{
+    int error;
+
+    if ((error = plumb_state_lock(s->state, s->cli->command)) < 0 || !s->remote ||
+        plumb_remote_is_locked(s->remote))
+        return error;
+    /* a writer from now on: the remote may have moved since this session pulled */
+    if ((error = plumb_remote_lock(s->remote, s->cli->command)) < 0)
+        return error;
+    return pull(s);
+}
+
+int plumb_session_push(struct plumb_session *s)
+{
+    int behind = 0, error;
+
+    if (!s->remote || !plumb_remote_is_locked(s->remote))
+        return 0;
+    if ((error = plumb_remote_behind(s->remote, s->state, &behind)) < 0 || !behind)
+        return error;
+    return plumb_remote_push(s->remote, s->state);
+}
+
 int plumb_session_open(struct plumb_session *s, struct plumb_cli *cli, unsigned flags)
 {
     char dir[4096];
@@ -208,16 +321,11 @@ int plumb_session_open(struct plumb_session *s, struct plumb_cli *cli, unsigned 
         plumb_buf_release(&names);
         return PLUMB_EXIT_ERROR;
     }
-    if (plumb_node_get(s->project->state, "backend") &&
-        strcmp(plumb_node_get(s->project->state, "backend")->scalar, "s3") == 0) {
-        fprintf(stderr,
-                "plumb: state backend 's3' is not supported by this version yet; remove "
-                "'state:' to use the local backend (state/%s)\n",
-                s->env);
-        return PLUMB_EXIT_ERROR;
-    }
+    if (remote_backend(s))
+        flags |= PLUMB_SESSION_AWS; /* reading the state is an AWS call */
     snprintf(dir, sizeof(dir), "state/%s", s->env);
-    if (plumb_state_open(&s->state, dir, (flags & PLUMB_SESSION_LOCK) != 0) < 0) {
+    if (plumb_state_open(&s->state, dir, (flags & PLUMB_SESSION_LOCK) != 0 || remote_backend(s)) <
+        0) {
         plumb_cli_error(cli, NULL);
         return PLUMB_EXIT_ERROR;
     }
@@ -240,9 +348,13 @@ int plumb_session_open(struct plumb_session *s, struct plumb_cli *cli, unsigned 
         cli->aws = s->aws; /* --stats reads it */
         if (identify(s) < 0)
             return PLUMB_EXIT_ERROR;
-        if (flags & PLUMB_SESSION_LOCK)
-            remember_identity(s);
     }
+    if (remote_backend(s) && open_remote(s, flags) < 0) {
+        plumb_cli_error(cli, NULL);
+        return PLUMB_EXIT_ERROR;
+    }
+    if ((flags & PLUMB_SESSION_AWS) && (flags & PLUMB_SESSION_LOCK))
+        remember_identity(s);
     if ((flags & PLUMB_SESSION_MODEL) && plumb_session_resolve(s, flags) < 0)
         return PLUMB_EXIT_ERROR;
     return PLUMB_EXIT_OK;
@@ -273,7 +385,7 @@ int plumb_session_refresh(struct plumb_session *s, int *gone)
     *gone = 0;
     if (!json_object_size(s->records))
         return 0;
-    if (plumb_state_lock(s->state, s->cli->command) < 0)
+    if (plumb_session_lock(s) < 0)
         return -1;
     plumb_cli_stage(s->cli, "refresh");
     PLUMB_TRY(plumb_refresh(&observed, s->aws, s->records, NULL, plumb_cli_parallelism(s->cli)));
@@ -311,6 +423,16 @@ done:
 
 void plumb_session_close(struct plumb_session *s)
 {
+    /* what this run changed reaches the shared state before the lock is let go */
+    if (s->remote && plumb_session_push(s) < 0)
+        fprintf(stderr,
+                "plumb: pushing the state to %s failed: %s\nThe local cache (state/%s) holds it: "
+                "run 'plumb state push -e %s'\n",
+                plumb_remote_url(s->remote), plumb_error_message(), s->env, s->env);
+    if (s->remote && plumb_remote_unlock(s->remote) < 0)
+        fprintf(stderr, "plumb: releasing the state lock: %s\n", plumb_error_message());
+    plumb_remote_free(s->remote);
+    plumb_aws_free(s->state_aws);
     plumb_model_free(s->model);
     plumb_project_free(s->project);
     plumb_state_close(s->state);

@@ -7,6 +7,7 @@
 
 #include "cli/cli.h"
 #include "config/model.h"
+#include "state/remote.h"
 #include "state/state.h"
 #include "util/diag.h"
 
@@ -23,6 +24,8 @@ struct plumb_session {
     struct plumb_state *state;
     json_t *records; /* address → state record */
     struct plumb_aws *aws;
+    struct plumb_remote *remote; /* the s3 state backend, or NULL for local state */
+    struct plumb_aws *state_aws; /* the state bucket's region when it is another, or NULL */
     char *account_id;
     char identity_key[80];    /* see identify() in session.c */
     int identity_known;       /* state's meta holds identity_key with account_id */
@@ -30,10 +33,18 @@ struct plumb_session {
     struct plumb_diags diags;
 };
 
-/* Opens what `flags` ask for; on failure prints the problem and returns PLUMB_EXIT_ERROR. */
+/*
+ * Opens what `flags` ask for; on failure prints the problem and returns PLUMB_EXIT_ERROR.
+ * With the s3 state backend, the remote lock is taken with the local one and the newer
+ * remote state pulled into the local cache; plumb_session_close pushes what changed.
+ */
 int plumb_session_open(struct plumb_session *s, struct plumb_cli *cli, unsigned flags);
 /* Resolves (again) the model, using state's observed attributes for references. */
 int plumb_session_resolve(struct plumb_session *s, unsigned flags);
+/* Takes the writer lock (local, and the remote one with the s3 backend) for the command. */
+int plumb_session_lock(struct plumb_session *s);
+/* With the s3 backend and its lock held: uploads the local state if it changed. */
+int plumb_session_push(struct plumb_session *s);
 /* Re-reads every state record. */
 int plumb_session_reload(struct plumb_session *s);
 /* Reads every managed resource from AWS and caches it in state (takes the lock). *gone

@@ -236,6 +236,11 @@ void plumb_state_close(struct plumb_state *s)
     free(s);
 }
 
+int plumb_state_is_locked(const struct plumb_state *s)
+{
+    return s->lock_fd >= 0;
+}
+
 const char *plumb_state_dir(const struct plumb_state *s)
 {
     return s->dir;
@@ -444,6 +449,15 @@ static int put_json(MDB_txn *txn, MDB_dbi dbi, const char *key, const json_t *va
     return rc;
 }
 
+/* Commits *txn (gone either way). */
+static int commit(struct plumb_state *s, MDB_txn **txn)
+{
+    int rc = mdb_txn_commit(*txn);
+
+    *txn = NULL;
+    return rc ? mdb_err(rc, "committing", s->dir) : 0;
+}
+
 int plumb_state_write(struct plumb_state *s, const json_t *puts, const json_t *removes)
 {
     MDB_txn *txn = NULL;
@@ -477,12 +491,7 @@ int plumb_state_write(struct plumb_state *s, const json_t *puts, const json_t *r
         error = mdb_err(rc, "writing", s->dir);
         goto done;
     }
-    rc = mdb_txn_commit(txn);
-    txn = NULL;
-    if (rc) {
-        error = mdb_err(rc, "committing", s->dir);
-        goto done;
-    }
+    PLUMB_TRY(commit(s, &txn));
     s->serial++;
 done:
     if (txn)
@@ -537,8 +546,7 @@ int plumb_state_meta_put(struct plumb_state *s, const char *key, const char *val
         mdb_txn_abort(txn);
         return mdb_err(rc, "writing", s->dir);
     }
-    if ((rc = mdb_txn_commit(txn)))
-        return mdb_err(rc, "committing", s->dir);
+    PLUMB_TRY(commit(s, &txn));
 done:
     return error;
 }
@@ -568,8 +576,7 @@ int plumb_state_run_put(struct plumb_state *s, const char *run_id, const json_t 
         mdb_txn_abort(txn);
         return mdb_err(rc, "writing", s->dir);
     }
-    if ((rc = mdb_txn_commit(txn)))
-        return mdb_err(rc, "committing", s->dir);
+    PLUMB_TRY(commit(s, &txn));
 done:
     return error;
 }
@@ -626,12 +633,7 @@ int plumb_state_journal_append(struct plumb_state *s, const char *run_id, const 
         error = mdb_err(rc, "writing", s->dir);
         goto done;
     }
-    rc = mdb_txn_commit(txn);
-    txn = NULL;
-    if (rc) {
-        error = mdb_err(rc, "committing", s->dir);
-        goto done;
-    }
+    PLUMB_TRY(commit(s, &txn));
     if (seq)
         *seq = next;
 done:
@@ -754,4 +756,160 @@ json_t *plumb_state_mask(struct plumb_state *s, const json_t *observed, const js
     out = json_object_size(set) ? mask(s, observed, set) : json_deep_copy(observed);
     json_decref(set);
     return out;
+}
+
+/* ---- snapshots (the remote backend) ------------------------------------------------------- */
+
+/* Every key of `dbi` into `out`: values parsed as JSON, or kept as strings when `raw`. */
+static int dump_db(struct plumb_state *s, MDB_txn *txn, MDB_dbi dbi, int raw, json_t *out)
+{
+    MDB_cursor *cur = NULL;
+    MDB_val k, v;
+    int rc;
+
+    if ((rc = mdb_cursor_open(txn, dbi, &cur)))
+        return mdb_err(rc, "reading", s->dir);
+    for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
+         rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+        char *key = plumb_strndup(k.mv_data, k.mv_size);
+        json_t *value =
+            raw ? json_stringn(v.mv_data, v.mv_size) : json_loadb(v.mv_data, v.mv_size, 0, NULL);
+        if (!key || !value) {
+            free(key);
+            json_decref(value);
+            mdb_cursor_close(cur);
+            return plumb_error_set(PLUMB_ERROR, "state in '%s' has a damaged record", s->dir);
+        }
+        json_object_set_new(out, key, value);
+        free(key);
+    }
+    mdb_cursor_close(cur);
+    return rc == MDB_NOTFOUND ? 0 : mdb_err(rc, "reading", s->dir);
+}
+
+int plumb_state_export(struct plumb_state *s, json_t **out)
+{
+    MDB_txn *txn = NULL;
+    json_t *doc = NULL, *meta, *resources, *runs, *journal;
+    char hex[65];
+    size_t i;
+    int rc, error = 0;
+
+    *out = NULL;
+    if (!s->env)
+        return plumb_error_set(PLUMB_ERROR, "state '%s' does not exist yet", s->dir);
+    for (i = 0; i < sizeof(s->key); i++)
+        snprintf(hex + 2 * i, 3, "%02x", s->key[i]);
+    doc = json_pack("{s:i, s:s, s:I, s:s, s:{}, s:{}, s:{}, s:{}}", "format_version",
+                    PLUMB_STATE_FORMAT_VERSION, "lineage", s->lineage ? s->lineage : "", "serial",
+                    (json_int_t)s->serial, "fingerprint_key", hex, "meta", "resources", "runs",
+                    "journal");
+    OPENSSL_cleanse(hex, sizeof(hex));
+    PLUMB_ALLOC_CHECK(doc);
+    meta = json_object_get(doc, "meta");
+    resources = json_object_get(doc, "resources");
+    runs = json_object_get(doc, "runs");
+    journal = json_object_get(doc, "journal");
+    if ((rc = mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn)))
+        return mdb_err(rc, "reading", s->dir);
+    PLUMB_TRY(dump_db(s, txn, s->meta, 1, meta));
+    PLUMB_TRY(dump_db(s, txn, s->resources, 0, resources));
+    PLUMB_TRY(dump_db(s, txn, s->runs, 0, runs));
+    PLUMB_TRY(dump_db(s, txn, s->journal, 0, journal));
+    *out = doc;
+    doc = NULL;
+done:
+    if (txn)
+        mdb_txn_abort(txn);
+    json_decref(doc);
+    return error;
+}
+
+static int load_db(MDB_txn *txn, MDB_dbi dbi, int raw, const json_t *from)
+{
+    const char *k;
+    json_t *v;
+    int rc;
+
+    if ((rc = mdb_drop(txn, dbi, 0)))
+        return rc;
+    json_object_foreach((json_t *)from, k, v)
+    {
+        if (raw && !json_is_string(v))
+            return EINVAL;
+        rc = raw ? put_str(txn, dbi, k, json_string_value(v)) : put_json(txn, dbi, k, v);
+        if (rc)
+            return rc;
+    }
+    return 0;
+}
+
+int plumb_state_import(struct plumb_state *s, const json_t *snapshot)
+{
+    const char *hex = json_string_value(json_object_get(snapshot, "fingerprint_key"));
+    const char *lineage = json_string_value(json_object_get(snapshot, "lineage"));
+    json_t *serial = json_object_get(snapshot, "serial");
+    struct plumb_buf path = PLUMB_BUF_INIT;
+    unsigned char key[32];
+    MDB_txn *txn = NULL;
+    char num[32];
+    size_t i;
+    int rc, fd = -1, error = 0;
+
+    PLUMB_TRY(need_writable(s));
+    if (json_integer_value(json_object_get(snapshot, "format_version")) >
+            PLUMB_STATE_FORMAT_VERSION ||
+        !lineage || !*lineage || !json_is_integer(serial) || !hex || strlen(hex) != 64)
+        return plumb_error_set(PLUMB_EINVALID, "the state snapshot is not one this plumb reads");
+    for (i = 0; i < sizeof(key); i++) {
+        unsigned int byte;
+        if (sscanf(hex + 2 * i, "%2x", &byte) != 1)
+            return plumb_error_set(PLUMB_EINVALID, "the state snapshot's key is damaged");
+        key[i] = (unsigned char)byte;
+    }
+    if ((rc = mdb_txn_begin(s->env, NULL, 0, &txn)))
+        return mdb_err(rc, "writing", s->dir);
+    snprintf(num, sizeof(num), "%" JSON_INTEGER_FORMAT, json_integer_value(serial));
+    if ((rc = load_db(txn, s->meta, 1, json_object_get(snapshot, "meta"))) ||
+        (rc = put_str(txn, s->meta, "lineage", lineage)) ||
+        (rc = put_str(txn, s->meta, "serial", num)) ||
+        (rc = load_db(txn, s->resources, 0, json_object_get(snapshot, "resources"))) ||
+        (rc = load_db(txn, s->runs, 0, json_object_get(snapshot, "runs"))) ||
+        (rc = load_db(txn, s->journal, 0, json_object_get(snapshot, "journal")))) {
+        error = mdb_err(rc, "importing the snapshot", s->dir);
+        goto done;
+    }
+    /* the key first: a state whose fingerprints do not match its key would see every secret
+     * as changed */
+    plumb_buf_printf(&path, "%s/fingerprint.key.new", s->dir);
+    fd = open(path.ptr, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (fd < 0 || write(fd, key, sizeof(key)) != (ssize_t)sizeof(key) || fsync(fd) < 0) {
+        error = plumb_error_set(PLUMB_ERROR, "unable to write '%s': %s", path.ptr, strerror(errno));
+        goto done;
+    }
+    close(fd);
+    fd = -1;
+    {
+        char final[4096];
+        snprintf(final, sizeof(final), "%s/fingerprint.key", s->dir);
+        if (rename(path.ptr, final) < 0) {
+            error =
+                plumb_error_set(PLUMB_ERROR, "unable to replace '%s': %s", final, strerror(errno));
+            goto done;
+        }
+    }
+    PLUMB_TRY(commit(s, &txn));
+    memcpy(s->key, key, sizeof(key));
+    s->have_key = 1;
+    free(s->lineage);
+    s->lineage = strdup(lineage);
+    s->serial = (long)json_integer_value(serial);
+done:
+    OPENSSL_cleanse(key, sizeof(key));
+    if (fd >= 0)
+        close(fd);
+    if (txn)
+        mdb_txn_abort(txn);
+    plumb_buf_release(&path);
+    return error;
 }

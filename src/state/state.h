@@ -41,6 +41,7 @@ int plumb_state_is_empty(const struct plumb_state *s);
  */
 int plumb_state_lock(struct plumb_state *s, const char *operation);
 void plumb_state_unlock(struct plumb_state *s);
+int plumb_state_is_locked(const struct plumb_state *s);
 
 const char *plumb_state_lineage(const struct plumb_state *s); /* NULL for an empty state */
 long plumb_state_serial(const struct plumb_state *s);
@@ -91,5 +92,15 @@ json_t *plumb_state_protect(struct plumb_state *s, const json_t *value);
  * no secret: it works from what state already holds.
  */
 json_t *plumb_state_mask(struct plumb_state *s, const json_t *observed, const json_t *stored);
+
+/*
+ * The whole state as one JSON document, for the remote backend: {format_version, lineage,
+ * serial, fingerprint_key (hex: shared states need one key, or every secret would read as
+ * changed on the next machine), meta, resources, runs, journal}. One read transaction.
+ */
+int plumb_state_export(struct plumb_state *s, json_t **out);
+/* Replaces everything with a snapshot plumb_state_export made (one transaction; the key
+ * file replaced atomically). Needs the lock. */
+int plumb_state_import(struct plumb_state *s, const json_t *snapshot);
 
 #endif

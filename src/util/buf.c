@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/evp.h>
+
 #include "util/error.h"
 
 void plumb_buf_init(struct plumb_buf *b)
@@ -181,5 +183,35 @@ int plumb_buf_put_hex(struct plumb_buf *b, const unsigned char *data, size_t n)
         b->ptr[b->len++] = hex[data[i] & 15];
     }
     b->ptr[b->len] = '\0';
+    return 0;
+}
+
+int plumb_buf_put_base64(struct plumb_buf *out, const void *data, size_t n)
+{
+    int len;
+
+    if (plumb_buf_grow(out, 4 * ((n + 2) / 3)) < 0)
+        return -1;
+    len = EVP_EncodeBlock((unsigned char *)out->ptr + out->len, data, (int)n);
+    if (len < 0)
+        return plumb_error_set(PLUMB_ERROR, "unable to base64-encode %zu bytes", n);
+    out->len += (size_t)len;
+    out->ptr[out->len] = '\0';
+    return 0;
+}
+
+int plumb_buf_put_unbase64(struct plumb_buf *out, const char *s, size_t n)
+{
+    int len;
+
+    if (plumb_buf_grow(out, 3 * (n / 4) + 3) < 0)
+        return -1;
+    len = EVP_DecodeBlock((unsigned char *)out->ptr + out->len, (const unsigned char *)s, (int)n);
+    if (len < 0)
+        return plumb_error_set(PLUMB_EINVALID, "invalid base64 data");
+    /* EVP_DecodeBlock counts the padding as zero bytes */
+    len -= (n >= 1 && s[n - 1] == '=') + (n >= 2 && s[n - 2] == '=');
+    out->len += (size_t)len;
+    out->ptr[out->len] = '\0';
     return 0;
 }

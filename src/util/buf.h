@@ -48,4 +48,9 @@ char *plumb_strndup(const char *s, size_t n);
 /* Appends lower-case hex of `n` bytes. */
 int plumb_buf_put_hex(struct plumb_buf *b, const unsigned char *data, size_t n);
 
+/* Appends `data` base64-encoded (RFC 4648, padded), or the bytes the base64 text `s` stands
+ * for (PLUMB_EINVALID when it is not base64). */
+int plumb_buf_put_base64(struct plumb_buf *out, const void *data, size_t n);
+int plumb_buf_put_unbase64(struct plumb_buf *out, const char *s, size_t n);
+
 #endif

@@ -195,3 +195,59 @@ Test(state, secrets_are_stored_as_fingerprints)
     json_decref(safe);
     json_decref(again);
 }
+
+/* A snapshot (the s3 backend's object) carries everything to another machine: records, runs,
+ * journal, lineage, serial, and the fingerprint key, so a secret fingerprints the same. */
+Test(state, a_snapshot_moves_the_whole_state)
+{
+    struct plumb_state *a, *b;
+    char other[300], fa[80], fb[80];
+    json_t *snap = NULL, *again = NULL, *all = NULL, *runs = NULL, *journal = NULL;
+    json_t *secret = json_string("hunter2");
+    json_t *rec =
+        json_pack("{s:s, s:{s:s}}", "type", "AWS::Logs::LogGroup", "id", "LogGroupName", "/app");
+    json_t *run = json_pack("{s:s}", "kind", "apply"), *entry = json_pack("{s:s}", "phase", "done");
+    unsigned seq;
+
+    snprintf(other, sizeof(other), "%s-b", dir);
+    cr_assert_eq(plumb_state_open(&a, dir, 1), 0, "%s", plumb_error_message());
+    cr_assert_eq(plumb_state_lock(a, "test"), 0);
+    cr_assert_eq(plumb_state_put(a, "app", rec), 0);
+    cr_assert_eq(plumb_state_run_put(a, "20261204T000000Z-0001", run), 0);
+    cr_assert_eq(plumb_state_journal_append(a, "20261204T000000Z-0001", entry, &seq), 0);
+    cr_assert_eq(plumb_state_meta_put(a, "aws_account_id", "123456789012"), 0);
+    cr_assert_eq(plumb_state_export(a, &snap), 0, "%s", plumb_error_message());
+
+    cr_assert_eq(plumb_state_open(&b, other, 1), 0, "%s", plumb_error_message());
+    cr_expect_eq(plumb_state_import(b, snap), PLUMB_ERROR, "importing needs the lock");
+    cr_assert_eq(plumb_state_lock(b, "test"), 0);
+    cr_assert_eq(plumb_state_import(b, snap), 0, "%s", plumb_error_message());
+    cr_expect_str_eq(plumb_state_lineage(b), plumb_state_lineage(a));
+    cr_expect_eq(plumb_state_serial(b), plumb_state_serial(a));
+    cr_assert_eq(plumb_state_all(b, &all), 0);
+    cr_expect_eq(json_object_size(all), 1);
+    cr_assert_eq(plumb_state_runs(b, &runs), 0);
+    cr_expect_eq(json_array_size(runs), 1);
+    cr_assert_eq(plumb_state_journal(b, "20261204T000000Z-0001", &journal), 0);
+    cr_expect_eq(json_array_size(journal), 1);
+    cr_assert_eq(plumb_state_fingerprint(a, secret, fa), 0);
+    cr_assert_eq(plumb_state_fingerprint(b, secret, fb), 0);
+    cr_expect_str_eq(fa, fb, "the same key: the same fingerprints");
+    cr_assert_eq(plumb_state_export(b, &again), 0);
+    cr_expect(json_equal(snap, again), "the round trip changes nothing");
+
+    json_object_set_new(snap, "fingerprint_key", json_string("short"));
+    cr_expect_eq(plumb_state_import(b, snap), PLUMB_EINVALID, "a damaged snapshot is refused");
+
+    json_decref(snap);
+    json_decref(again);
+    json_decref(all);
+    json_decref(runs);
+    json_decref(journal);
+    json_decref(secret);
+    json_decref(rec);
+    json_decref(run);
+    json_decref(entry);
+    plumb_state_close(a);
+    plumb_state_close(b);
+}
