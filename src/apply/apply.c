@@ -671,6 +671,9 @@ static int run_phase(struct run *r, struct pool *p, const unsigned char *in_phas
             if (t->error == 0 && commit(r, t) < 0) {
                 t->error = -1;
                 t->message = strdup(plumb_error_message());
+            } else if (t->error == 0 && r->opts->committed &&
+                       r->opts->committed(r->opts->committed_ctx) < 0) {
+                plumb_log_warn("checkpointing the state: %s", plumb_error_message());
             }
             if (t->error < 0) {
                 journal(r, t->address, plumb_action_name(plan->changes[t->node].action), "failed",

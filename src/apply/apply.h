@@ -30,6 +30,10 @@ struct plumb_apply_options {
     void *resolve_ctx;
     long progress_every; /* seconds between "still creating" lines; 0: 10 */
     long poll_ms;        /* waits' poll interval; 0: driver default */
+    /* Optional: called on the scheduling thread after each action is committed to state
+     * (the shared backend pushes its checkpoints from here); its failure is only warned of. */
+    int (*committed)(void *ctx);
+    void *committed_ctx;
 };
 
 struct plumb_apply_result {

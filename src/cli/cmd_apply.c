@@ -195,6 +195,8 @@ static int execute(struct plumb_session *s, struct plumb_plan *plan, const char 
     o.kind = kind;
     o.resolve = resolve_again;
     o.resolve_ctx = &rc;
+    o.committed = plumb_session_checkpoint;
+    o.committed_ctx = s;
     signal(SIGINT, on_sigint);
     plumb_cli_stage(s->cli, kind);
     error = plumb_apply_run(&res, s->aws, s->state, plan, &o);
@@ -345,6 +347,8 @@ int plumb_cmd_rollback(struct plumb_cli *cli)
     o.quiet = plumb_log_get_level() < PLUMB_LOG_INFO;
     o.project = s.project->name;
     o.env = s.env;
+    o.committed = plumb_session_checkpoint;
+    o.committed_ctx = &s;
     if (plumb_apply_rollback_run(&res, s.aws, s.state, run_id, &o) < 0) {
         plumb_cli_error(cli, "rollback");
         goto done;

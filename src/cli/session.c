@@ -294,6 +294,20 @@ int plumb_session_push(struct plumb_session *s)
     return plumb_remote_push(s->remote, s->state);
 }
 
+/* Checkpoints of a long run reach the shared state at most this often (and at its end). */
+#define CHECKPOINT_SECONDS 10
+
+int plumb_session_checkpoint(void *ctx)
+{
+    struct plumb_session *s = ctx;
+    time_t now = plumb_clock_now();
+
+    if (!s->remote || now - s->pushed_at < CHECKPOINT_SECONDS)
+        return 0;
+    s->pushed_at = now;
+    return plumb_session_push(s);
+}
+
 int plumb_session_open(struct plumb_session *s, struct plumb_cli *cli, unsigned flags)
 {
     char dir[4096];
@@ -355,6 +369,7 @@ int plumb_session_open(struct plumb_session *s, struct plumb_cli *cli, unsigned 
     }
     if ((flags & PLUMB_SESSION_AWS) && (flags & PLUMB_SESSION_LOCK))
         remember_identity(s);
+    s->pushed_at = plumb_clock_now();
     if ((flags & PLUMB_SESSION_MODEL) && plumb_session_resolve(s, flags) < 0)
         return PLUMB_EXIT_ERROR;
     return PLUMB_EXIT_OK;

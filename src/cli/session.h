@@ -5,6 +5,8 @@
 #ifndef PLUMB_CLI_SESSION_H
 #define PLUMB_CLI_SESSION_H
 
+#include <time.h>
+
 #include "cli/cli.h"
 #include "config/model.h"
 #include "state/remote.h"
@@ -26,6 +28,7 @@ struct plumb_session {
     struct plumb_aws *aws;
     struct plumb_remote *remote; /* the s3 state backend, or NULL for local state */
     struct plumb_aws *state_aws; /* the state bucket's region when it is another, or NULL */
+    time_t pushed_at;            /* the last checkpoint (plumb_session_checkpoint) */
     char *account_id;
     char identity_key[80];    /* see identify() in session.c */
     int identity_known;       /* state's meta holds identity_key with account_id */
@@ -45,6 +48,9 @@ int plumb_session_resolve(struct plumb_session *s, unsigned flags);
 int plumb_session_lock(struct plumb_session *s);
 /* With the s3 backend and its lock held: uploads the local state if it changed. */
 int plumb_session_push(struct plumb_session *s);
+/* The apply engine's `committed` hook: pushes the shared state when the last push is more
+ * than a few seconds old, so a run killed midway leaves most of its progress shared. */
+int plumb_session_checkpoint(void *ctx);
 /* Re-reads every state record. */
 int plumb_session_reload(struct plumb_session *s);
 /* Reads every managed resource from AWS and caches it in state (takes the lock). *gone

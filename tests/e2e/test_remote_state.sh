@@ -18,7 +18,7 @@ aws dynamodb create-table --table-name plumb-locks --billing-mode PAY_PER_REQUES
   --attribute-definitions AttributeName=LockID,AttributeType=S \
   --key-schema AttributeName=LockID,KeyType=HASH >/dev/null
 
-write_project() { # DIR RETENTION
+write_project() { # DIR RETENTION [WORKER_RETENTION]
   mkdir -p "$1"
   cat >"$1/plumb.yaml" <<YAML
 project: shared
@@ -35,7 +35,7 @@ resources:
   worker:
     type: AWS::Logs::LogGroup
     depends_on: [app]
-    properties: { LogGroupName: "/shared/\${env}/worker", RetentionInDays: 7 }
+    properties: { LogGroupName: "/shared/\${env}/worker", RetentionInDays: ${3:-7} }
 YAML
 }
 a="$E2E_TMP/a" b="$E2E_TMP/b"
@@ -67,7 +67,8 @@ check "A, with B's state pulled, has nothing to do" expect_rc 0
 python3 "$PLUMB_SOURCE_DIR/tests/tools/latency_proxy.py" --target "$MOTO_URL" --latency-ms 2000 >"$E2E_TMP/port" &
 proxy=$!
 until [ -s "$E2E_TMP/port" ]; do sleep 0.05; done
-write_project "$a" 60
+write_project "$a" 60 5 # two actions, one after the other: a checkpoint between them
+serial_before=$(digest_item | python3 -c 'import json,sys; print(json.load(sys.stdin)["Item"]["Serial"]["S"])')
 AWS_ENDPOINT_URL="http://127.0.0.1:$(head -1 "$E2E_TMP/port")" "$PLUMB" -C "$a" apply -e stage --auto-approve >"$E2E_TMP/a.out" 2>&1 &
 holder=$!
 for _ in $(seq 100); do # until A holds the lock
@@ -80,7 +81,11 @@ check "B is refused while A holds the lock" expect_rc 1
 check "the holder is named" expect_err "locked by .* \(pid $holder on host .*, running 'apply' since .*\)"
 check "with the way out" expect_err "plumb state unlock -e ENV [0-9a-f]{32}"
 
-# --- a holder killed mid-run: its lock stays until unlocked -------------------------------------
+# --- a holder killed mid-run: its checkpoint is shared, its lock stays until unlocked ------------
+for _ in $(seq 300); do # until A's first action is checkpointed to the shared state
+  [ "$(digest_item | python3 -c 'import json,sys; print(json.load(sys.stdin)["Item"]["Serial"]["S"])')" != "$serial_before" ] && break
+  sleep 0.1
+done
 kill -9 $holder
 wait $holder 2>/dev/null
 kill $proxy
@@ -94,6 +99,8 @@ check "unlock asks, and without a terminal the answer is no" expect_rc 1
 run_plumb -C "$b" state unlock -e stage "$lock_id" --auto-approve
 check "unlock releases a dead holder's lock" expect_rc 0
 check "and says whose it was" expect_err "locked by .* \(pid $holder on .*, running 'apply' since"
+run_plumb -C "$b" state show app -e stage
+check "B sees what A did before it was killed (its checkpoint)" expect_out '"RetentionInDays": 60'
 run_plumb -C "$b" apply -e stage --auto-approve
 check "then B applies" expect_rc 0
 check "the aws CLI sees B's retention" test "$(aws logs describe-log-groups --log-group-name-prefix /shared/stage/app --query 'logGroups[0].retentionInDays' --output text)" = 90
