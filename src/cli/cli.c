@@ -80,6 +80,15 @@ static const struct plumb_cli_option runs_options[] = {
     {NULL, 0, NULL, NULL},
 };
 
+static const struct plumb_cli_option bootstrap_options[] = {
+    {"--env", 'e', "ENV", "the environment to bring up"},
+    {"--from", 0, "ENV", "a new environment starts from this one's variables"},
+    {"--auto-approve", 0, NULL, "do not ask (adding the environment, applying)"},
+    {"--parallelism", 0, "N", "actions at once (default 10)"},
+    {"--var", 0, "NAME=VALUE", "set a variable (repeatable)"},
+    {NULL, 0, NULL, NULL},
+};
+
 static const struct plumb_cli_option state_options[] = {
     {"--env", 'e', "ENV", "the environment"},
     {"--auto-approve", 0, NULL, "unlock: do not ask"},
@@ -113,6 +122,9 @@ static const struct plumb_cli_command commands[] = {
      rollback_options, 0, 0},
     {"runs", plumb_cmd_runs, "-e ENV [--json] [--run ID]",
      "list applies, rollbacks, drift checks and their outcomes", runs_options, 0, 0},
+    {"bootstrap", plumb_cmd_bootstrap, "-e ENV [--from ENV] [--auto-approve]",
+     "bring an environment up from nothing: state backend, CI identity, first apply",
+     bootstrap_options, 0, 0},
     {"drift", plumb_cmd_drift, "-e ENV [--json FILE] [--markdown FILE]",
      "report what changed in AWS outside plumb since the last apply; exit 2 on drift",
      drift_options, 0, 0},
@@ -292,6 +304,25 @@ void plumb_cli_error(const struct plumb_cli *cli, const char *context)
         fprintf(stderr, "plumb: %s: %s\n", context, plumb_error_message());
     else
         fprintf(stderr, "plumb: %s\n", plumb_error_message());
+}
+
+int plumb_cli_confirm(struct plumb_cli *cli, const char *question, const char *what)
+{
+    char line[64];
+
+    if (plumb_cli_flag(cli, "--auto-approve"))
+        return 1;
+    if (!isatty(STDIN_FILENO)) {
+        fprintf(stderr, "plumb: %s needs --auto-approve when not run from a terminal\n", what);
+        return 0;
+    }
+    printf("%s Only 'yes' will be accepted: ", question);
+    fflush(stdout);
+    if (!fgets(line, sizeof(line), stdin) || strcmp(line, "yes\n") != 0) {
+        fprintf(stderr, "plumb: %s cancelled\n", what);
+        return 0;
+    }
+    return 1;
 }
 
 struct plumb_aws *plumb_cli_aws(struct plumb_cli *cli)

@@ -46,25 +46,6 @@ static int resolve_again(void *ctx, const json_t *records, const struct plumb_mo
     return 0;
 }
 
-static int confirm(struct plumb_cli *cli, const char *what)
-{
-    char line[64];
-
-    if (plumb_cli_flag(cli, "--auto-approve"))
-        return 1;
-    if (!isatty(STDIN_FILENO)) {
-        fprintf(stderr, "plumb: %s needs --auto-approve when not run from a terminal\n", what);
-        return 0;
-    }
-    printf("\nDo you want to perform these actions? Only 'yes' will be accepted: ");
-    fflush(stdout);
-    if (!fgets(line, sizeof(line), stdin) || strcmp(line, "yes\n") != 0) {
-        fprintf(stderr, "plumb: %s cancelled\n", what);
-        return 0;
-    }
-    return 1;
-}
-
 /* prevent_destroy, and stateful resources in a protected environment, need --allow-destroy. */
 static int refuse_destruction(struct plumb_session *s, const struct plumb_plan *plan)
 {
@@ -292,7 +273,8 @@ static int run(struct plumb_cli *cli, int destroy)
         goto done;
     fflush(stdout); /* the plan before the progress lines on stderr */
     plumb_cli_stage(cli, "approval");
-    if (!saved && !confirm(cli, destroy ? "destroy" : "apply"))
+    if (!saved && !plumb_cli_confirm(cli, "\nDo you want to perform these actions?",
+                                     destroy ? "destroy" : "apply"))
         goto done;
     code = execute(&s, plan, destroy ? "destroy" : "apply");
 done:

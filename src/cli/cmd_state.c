@@ -33,17 +33,6 @@ static const char *member(const json_t *o, const char *k)
     return v ? v : "?";
 }
 
-/* Asks on the terminal; without one, the answer is no. */
-static int confirm(const char *question)
-{
-    char answer[16];
-
-    if (!isatty(STDIN_FILENO))
-        return 0;
-    fprintf(stderr, "%s Only 'yes' is accepted: ", question);
-    return fgets(answer, sizeof(answer), stdin) && strcmp(answer, "yes\n") == 0;
-}
-
 /*
  * pull: the shared state into the local cache (session open does it); push: the local cache
  * up (after a failed push at the end of a run); unlock LOCK_ID: a lock whose holder is gone.
@@ -104,12 +93,11 @@ static int remote_command(struct plumb_cli *cli, const char *sub, const char *lo
             s.env, member(holder, "Who"),
             (long long)json_integer_value(json_object_get(holder, "Pid")), member(holder, "Host"),
             member(holder, "Operation"), member(holder, "Created"));
-    if (!plumb_cli_flag(cli, "--auto-approve") &&
-        !confirm("Release it? Do so only if that process is gone: two writers would corrupt the "
-                 "state.")) {
-        fprintf(stderr, "plumb: not unlocked\n");
+    if (!plumb_cli_confirm(cli,
+                           "Release it? Only if that process is gone: two writers would corrupt "
+                           "the state.",
+                           "unlock"))
         goto done;
-    }
     if (plumb_remote_force_unlock(s.remote, lock_id) < 0) {
         plumb_cli_error(cli, NULL);
         goto done;

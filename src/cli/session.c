@@ -258,6 +258,15 @@ static int open_remote(struct plumb_session *s, unsigned flags)
             plumb_error_set(PLUMB_EINVALID, "the s3 state backend needs 'bucket' and 'lock_table'");
         goto done;
     }
+    if (flags & PLUMB_SESSION_PROVISION) {
+        struct plumb_buf report = PLUMB_BUF_INIT;
+        error = plumb_remote_provision(aws, bucket, table, plumb_aws_region(aws), &report);
+        if (error == 0)
+            printf("State backend:\n%s", plumb_buf_cstr(&report));
+        plumb_buf_release(&report);
+        if (error < 0)
+            goto done;
+    }
     PLUMB_TRY(plumb_remote_open(&s->remote, aws, bucket, prefix ? prefix : s->project->name, table,
                                 s->env));
     if (flags & PLUMB_SESSION_LOCK)

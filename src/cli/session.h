@@ -13,10 +13,11 @@
 #include "state/state.h"
 #include "util/diag.h"
 
-#define PLUMB_SESSION_AWS     1u /* ask STS for the account (plan with refresh, apply) */
-#define PLUMB_SESSION_LOCK    2u /* take the writer lock; create the state if missing */
-#define PLUMB_SESSION_SECRETS 4u /* ${secret.env.X} must be set */
-#define PLUMB_SESSION_MODEL   8u /* resolve the configuration */
+#define PLUMB_SESSION_AWS       1u  /* ask STS for the account (plan with refresh, apply) */
+#define PLUMB_SESSION_LOCK      2u  /* take the writer lock; create the state if missing */
+#define PLUMB_SESSION_SECRETS   4u  /* ${secret.env.X} must be set */
+#define PLUMB_SESSION_MODEL     8u  /* resolve the configuration */
+#define PLUMB_SESSION_PROVISION 16u /* s3 backend: make the bucket and lock table if missing */
 
 struct plumb_session {
     struct plumb_cli *cli;

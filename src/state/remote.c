@@ -296,6 +296,16 @@ int plumb_remote_pull(struct plumb_remote *r, struct plumb_state *st, int *pulle
     if (plumb_state_lineage(st) && strcmp(plumb_state_lineage(st), lineage) == 0 &&
         plumb_state_serial(st) >= serial)
         goto done; /* the cache is current (or ahead: a push is due) */
+    if (plumb_state_lineage(st) && strcmp(plumb_state_lineage(st), lineage) != 0 &&
+        plumb_state_serial(st) > 0) {
+        /* not a cache of this remote: state of its own, which a pull would throw away */
+        error = plumb_error_set(PLUMB_ECONFLICT,
+                                "the local state (%s, serial %ld) is another history than %s "
+                                "(serial %ld): move the local directory away to use the shared "
+                                "state",
+                                plumb_state_dir(st), plumb_state_serial(st), r->url, serial);
+        goto done;
+    }
     in = json_pack("{s:s, s:s}", "Bucket", r->bucket, "Key", r->key);
     PLUMB_ALLOC_CHECK(in);
     if (version && strcmp(version, "null") != 0)
@@ -386,4 +396,149 @@ done:
     json_decref(in);
     json_decref(out);
     return error;
+}
+
+/* 1 when the AWS error of the last failed call is `code` (or one of the 404 forms S3 uses). */
+static int last_code_is(const char *code)
+{
+    const struct plumb_aws_error_info *e = plumb_aws_last_error();
+
+    return e && strcmp(e->code, code) == 0;
+}
+
+static int call_only(struct plumb_aws *aws, const char *service, const char *op, json_t *in)
+{
+    json_t *out = NULL;
+    int error;
+
+    if (!in)
+        return plumb_error_oom();
+    error = plumb_aws_call(aws, service, op, in, &out);
+    json_decref(in);
+    json_decref(out);
+    return error;
+}
+
+/* The bucket: versioned (a reader takes the version the digest names), encrypted, private. */
+static int provision_bucket(struct plumb_aws *aws, const char *bucket, const char *region,
+                            struct plumb_buf *report)
+{
+    json_t *in, *out = NULL;
+    const char *status;
+    int error, made = 0;
+
+    in = json_pack("{s:s}", "Bucket", bucket);
+    if (!in)
+        return plumb_error_oom();
+    error = plumb_aws_call(aws, "s3", "HeadBucket", in, &out);
+    json_decref(in);
+    json_decref(out);
+    out = NULL;
+    if (error == PLUMB_ENOTFOUND) {
+        in = json_pack("{s:s}", "Bucket", bucket);
+        /* us-east-1 is the one region CreateBucket refuses to be told */
+        if (in && region && strcmp(region, "us-east-1") != 0)
+            json_object_set_new(in, "CreateBucketConfiguration",
+                                json_pack("{s:s}", "LocationConstraint", region));
+        PLUMB_TRY(call_only(aws, "s3", "CreateBucket", in));
+        PLUMB_TRY(call_only(aws, "s3", "PutPublicAccessBlock",
+                            json_pack("{s:s, s:{s:b, s:b, s:b, s:b}}", "Bucket", bucket,
+                                      "PublicAccessBlockConfiguration", "BlockPublicAcls", 1,
+                                      "IgnorePublicAcls", 1, "BlockPublicPolicy", 1,
+                                      "RestrictPublicBuckets", 1)));
+        PLUMB_TRY(
+            call_only(aws, "s3", "PutBucketEncryption",
+                      json_pack("{s:s, s:{s:[{s:{s:s}}]}}", "Bucket", bucket,
+                                "ServerSideEncryptionConfiguration", "Rules",
+                                "ApplyServerSideEncryptionByDefault", "SSEAlgorithm", "AES256")));
+        plumb_buf_printf(report, "  + s3://%s (versioned, encrypted, public access blocked)\n",
+                         bucket);
+        made = 1;
+    } else if (error < 0) {
+        return error;
+    }
+    in = json_pack("{s:s}", "Bucket", bucket);
+    if (!in)
+        return plumb_error_oom();
+    error = plumb_aws_call(aws, "s3", "GetBucketVersioning", in, &out);
+    json_decref(in);
+    if (error < 0) {
+        json_decref(out);
+        return error;
+    }
+    status = json_string_value(json_object_get(out, "Status"));
+    if (!status || strcmp(status, "Enabled") != 0) {
+        error = call_only(aws, "s3", "PutBucketVersioning",
+                          json_pack("{s:s, s:{s:s}}", "Bucket", bucket, "VersioningConfiguration",
+                                    "Status", "Enabled"));
+        if (error == 0 && !made)
+            plumb_buf_printf(report, "  ~ s3://%s: versioning turned on\n", bucket);
+    } else if (!made) {
+        plumb_buf_printf(report, "  = s3://%s (there already)\n", bucket);
+    }
+    json_decref(out);
+done:
+    return error;
+}
+
+static int table_status(struct plumb_aws *aws, const char *table, const char **status, json_t **out)
+{
+    json_t *in = json_pack("{s:s}", "TableName", table);
+    int error;
+
+    *out = NULL;
+    *status = NULL;
+    if (!in)
+        return plumb_error_oom();
+    error = plumb_aws_call(aws, "dynamodb", "DescribeTable", in, out);
+    json_decref(in);
+    if (error == 0)
+        *status = json_string_value(json_object_get(json_object_get(*out, "Table"), "TableStatus"));
+    return error;
+}
+
+/* The lock table: partition key LockID, on demand; waited for until ACTIVE. */
+static int provision_table(struct plumb_aws *aws, const char *table, struct plumb_buf *report)
+{
+    const char *status;
+    json_t *out = NULL;
+    int error, i;
+
+    error = table_status(aws, table, &status, &out);
+    json_decref(out);
+    if (error == 0) {
+        plumb_buf_printf(report, "  = dynamodb table %s (there already)\n", table);
+        return 0;
+    }
+    if (error != PLUMB_ENOTFOUND && !last_code_is("ResourceNotFoundException"))
+        return error;
+    PLUMB_TRY(call_only(aws, "dynamodb", "CreateTable",
+                        json_pack("{s:s, s:s, s:[{s:s, s:s}], s:[{s:s, s:s}]}", "TableName", table,
+                                  "BillingMode", "PAY_PER_REQUEST", "AttributeDefinitions",
+                                  "AttributeName", "LockID", "AttributeType", "S", "KeySchema",
+                                  "AttributeName", "LockID", "KeyType", "HASH")));
+    for (i = 0; i < 120; i++) {
+        error = table_status(aws, table, &status, &out);
+        if (error == 0 && status && strcmp(status, "ACTIVE") == 0) {
+            json_decref(out);
+            break;
+        }
+        json_decref(out);
+        if (error < 0 && error != PLUMB_ENOTFOUND)
+            return error;
+        plumb_sleep_ms(1000);
+    }
+    if (i == 120)
+        return plumb_error_set(PLUMB_ERROR, "dynamodb table %s did not become ACTIVE", table);
+    plumb_buf_printf(report, "  + dynamodb table %s (LockID, on demand)\n", table);
+done:
+    return error;
+}
+
+int plumb_remote_provision(struct plumb_aws *aws, const char *bucket, const char *table,
+                           const char *region, struct plumb_buf *report)
+{
+    int error = provision_bucket(aws, bucket, region, report);
+
+    return error < 0 ? error : provision_table(aws, table, report);
 }

@@ -18,6 +18,7 @@
 
 #include "aws/aws.h"
 #include "state/state.h"
+#include "util/buf.h"
 
 struct plumb_remote;
 
@@ -52,5 +53,13 @@ int plumb_remote_pull(struct plumb_remote *r, struct plumb_state *st, int *pulle
 int plumb_remote_behind(struct plumb_remote *r, struct plumb_state *st, int *behind);
 /* Uploads the local state as the new snapshot, then its digest. Needs our lock. */
 int plumb_remote_push(struct plumb_remote *r, struct plumb_state *st);
+
+/*
+ * What the backend needs, made when missing: the bucket (versioning on, public access
+ * blocked, default encryption) and the lock table (partition key LockID, on demand). Adds a
+ * line to `report` per thing made or found. Running it again changes nothing.
+ */
+int plumb_remote_provision(struct plumb_aws *aws, const char *bucket, const char *table,
+                           const char *region, struct plumb_buf *report);
 
 #endif
