@@ -14,7 +14,7 @@
 
 struct plumb_remote {
     struct plumb_aws *aws;
-    char *bucket, *key, *table, *lock_id, *digest_id, *url;
+    char *bucket, *key, *table, *lock_id, *digest_id, *url, *env;
     char token[40]; /* our lock's id while we hold it */
     int locked;
     char digest[65]; /* the remote digest as last pulled or pushed ("" when none) */
@@ -55,6 +55,7 @@ int plumb_remote_open(struct plumb_remote **out, struct plumb_aws *aws, const ch
     r->key = plumb_buf_detach(&key);
     r->bucket = strdup(bucket);
     r->table = strdup(table);
+    r->env = strdup(env);
     r->lock_id = joined(bucket, "/", r->key);
     r->digest_id = r->lock_id ? joined(r->lock_id, "-digest", "") : NULL;
     r->url = joined("s3://", bucket, "/");
@@ -63,7 +64,7 @@ int plumb_remote_open(struct plumb_remote **out, struct plumb_aws *aws, const ch
         free(r->url);
         r->url = u;
     }
-    if (!r->key || !r->bucket || !r->table || !r->lock_id || !r->digest_id || !r->url) {
+    if (!r->key || !r->bucket || !r->table || !r->env || !r->lock_id || !r->digest_id || !r->url) {
         plumb_remote_free(r);
         return plumb_error_oom();
     }
@@ -81,6 +82,7 @@ void plumb_remote_free(struct plumb_remote *r)
     free(r->lock_id);
     free(r->digest_id);
     free(r->url);
+    free(r->env);
     free(r);
 }
 
@@ -147,12 +149,13 @@ static int locked_error(struct plumb_remote *r)
     error = plumb_error_set(
         PLUMB_ELOCKED,
         "the state at %s is locked by %s (pid %lld on host %s, running '%s' since %s); if that "
-        "process is gone: plumb state unlock -e ENV %s",
+        "process is gone: plumb state unlock -e %s %s",
         r->url, or_else(json_object_get(h, "Who"), "someone"),
         (long long)json_integer_value(json_object_get(h, "Pid")),
         or_else(json_object_get(h, "Host"), "unknown"),
         or_else(json_object_get(h, "Operation"), "unknown"),
-        or_else(json_object_get(h, "Created"), "unknown"), or_else(json_object_get(h, "ID"), "?"));
+        or_else(json_object_get(h, "Created"), "unknown"), r->env,
+        or_else(json_object_get(h, "ID"), "?"));
     json_decref(h);
     return error;
 }

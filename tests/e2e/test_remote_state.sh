@@ -79,7 +79,7 @@ write_project "$b" 90
 run_plumb -C "$b" apply -e stage --auto-approve
 check "B is refused while A holds the lock" expect_rc 1
 check "the holder is named" expect_err "locked by .* \(pid $holder on host .*, running 'apply' since .*\)"
-check "with the way out" expect_err "plumb state unlock -e ENV [0-9a-f]{32}"
+check "with the way out" expect_err "plumb state unlock -e stage [0-9a-f]{32}"
 
 # --- a holder killed mid-run: its checkpoint is shared, its lock stays until unlocked ------------
 for _ in $(seq 300); do # until A's first action is checkpointed to the shared state
@@ -91,7 +91,7 @@ wait $holder 2>/dev/null
 kill $proxy
 run_plumb -C "$b" apply -e stage --auto-approve
 check "the dead holder's lock still refuses B" expect_rc 1
-lock_id=$(printf '%s' "$ERR" | grep -oE 'state unlock -e ENV [0-9a-f]{32}' | grep -oE '[0-9a-f]{32}$')
+lock_id=$(printf '%s' "$ERR" | grep -oE 'state unlock -e stage [0-9a-f]{32}' | grep -oE '[0-9a-f]{32}$')
 run_plumb -C "$b" state unlock -e stage 0123456789abcdef0123456789abcdef --auto-approve
 check "unlock wants the holder's lock id" expect_rc 1
 run_plumb -C "$b" state unlock -e stage "$lock_id" </dev/null
