@@ -364,11 +364,13 @@ int plumb_session_open(struct plumb_session *s, struct plumb_cli *cli, unsigned 
     if (flags & PLUMB_SESSION_AWS) {
         struct plumb_aws_options o = {0};
         o.region = s->project->region;
-        if (plumb_aws_new(&s->aws, &o) < 0) {
+        /* one client per command, even over two sessions (bootstrap, then its apply): it
+         * belongs to the cli, and --stats reads it */
+        if (!cli->aws && plumb_aws_new(&cli->aws, &o) < 0) {
             plumb_cli_error(cli, NULL);
             return PLUMB_EXIT_ERROR;
         }
-        cli->aws = s->aws; /* --stats reads it */
+        s->aws = cli->aws;
         if (identify(s) < 0)
             return PLUMB_EXIT_ERROR;
     }

@@ -376,18 +376,24 @@ static int compare_keys(const void *a, const void *b)
     return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
-/* Appends `tag`, n in decimal, ':' and the n bytes of text. */
-static void hash_text(struct plumb_buf *b, char tag, const char *text, size_t n)
+/* Appends `tag`, n in decimal and ':'. */
+static void hash_count(struct plumb_buf *b, char tag, size_t n)
 {
     char digits[24];
-    size_t i = sizeof(digits), m = n;
+    size_t i = sizeof(digits);
 
     do
-        digits[--i] = (char)('0' + m % 10);
-    while ((m /= 10) > 0);
+        digits[--i] = (char)('0' + n % 10);
+    while ((n /= 10) > 0);
     plumb_buf_putc(b, tag);
     plumb_buf_put(b, digits + i, sizeof(digits) - i);
     plumb_buf_putc(b, ':');
+}
+
+/* Appends `tag`, the length of the n bytes of text, ':' and the text. */
+static void hash_text(struct plumb_buf *b, char tag, const char *text, size_t n)
+{
+    hash_count(b, tag, n);
     plumb_buf_put(b, text, n);
 }
 
@@ -420,7 +426,7 @@ static int hash_value(struct plumb_buf *b, const json_t *v, struct plumb_state *
         i = 0;
         json_object_foreach((json_t *)v, k, x) keys[i++] = k;
         qsort(keys, n, sizeof(*keys), compare_keys);
-        hash_text(b, '{', "", n);
+        hash_count(b, '{', n);
         for (i = 0; i < n && error == 0; i++) {
             hash_text(b, 'k', keys[i], strlen(keys[i]));
             error = hash_value(b, json_object_get(v, keys[i]), st);
@@ -428,7 +434,7 @@ static int hash_value(struct plumb_buf *b, const json_t *v, struct plumb_state *
         free(keys);
         return error;
     case JSON_ARRAY:
-        hash_text(b, '[', "", json_array_size(v));
+        hash_count(b, '[', json_array_size(v));
         json_array_foreach(v, i, x) if ((error = hash_value(b, x, st)) < 0) return error;
         return 0;
     case JSON_STRING:
@@ -443,13 +449,13 @@ static int hash_value(struct plumb_buf *b, const json_t *v, struct plumb_state *
         hash_text(b, 'r', num, n);
         return 0;
     case JSON_TRUE:
-        hash_text(b, 't', "", 0);
+        hash_count(b, 't', 0);
         return 0;
     case JSON_FALSE:
-        hash_text(b, 'f', "", 0);
+        hash_count(b, 'f', 0);
         return 0;
     default:
-        hash_text(b, 'n', "", 0);
+        hash_count(b, 'n', 0);
         return 0;
     }
 }
