@@ -80,6 +80,15 @@ static const struct plumb_cli_option runs_options[] = {
     {NULL, 0, NULL, NULL},
 };
 
+static const struct plumb_cli_option audit_options[] = {
+    {"--env", 'e', "ENV", "the environment"},
+    {"--json", 0, NULL, "print the report as JSON (docs/audit.md)"},
+    {"--refresh", 0, "BOOL", "read AWS first (true, the default) or audit from state (false)"},
+    {"--var", 0, "NAME=VALUE", "set a variable (repeatable)"},
+    {"--parallelism", 0, "N", "concurrent AWS reads (default 10)"},
+    {NULL, 0, NULL, NULL},
+};
+
 static const struct plumb_cli_option bootstrap_options[] = {
     {"--env", 'e', "ENV", "the environment to bring up"},
     {"--from", 0, "ENV", "a new environment starts from this one's variables"},
@@ -122,6 +131,9 @@ static const struct plumb_cli_command commands[] = {
      rollback_options, 0, 0},
     {"runs", plumb_cmd_runs, "-e ENV [--json] [--run ID]",
      "list applies, rollbacks, drift checks and their outcomes", runs_options, 0, 0},
+    {"audit", plumb_cmd_audit, "-e ENV [--json] [--refresh=false]",
+     "GO / NO-GO before a deploy: exit 0 GO, 1 CONDITIONAL GO, 2 NO-GO, 3 error", audit_options, 0,
+     0},
     {"bootstrap", plumb_cmd_bootstrap, "-e ENV [--from ENV] [--auto-approve]",
      "bring an environment up from nothing: state backend, CI identity, first apply",
      bootstrap_options, 0, 0},
@@ -304,6 +316,14 @@ void plumb_cli_error(const struct plumb_cli *cli, const char *context)
         fprintf(stderr, "plumb: %s: %s\n", context, plumb_error_message());
     else
         fprintf(stderr, "plumb: %s\n", plumb_error_message());
+}
+
+void plumb_cli_print_json(const json_t *doc)
+{
+    char *text = json_dumps(doc, JSON_INDENT(2) | JSON_SORT_KEYS | JSON_ENCODE_ANY);
+
+    printf("%s\n", text ? text : "");
+    free(text);
 }
 
 int plumb_cli_confirm(struct plumb_cli *cli, const char *question, const char *what)

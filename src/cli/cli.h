@@ -94,10 +94,13 @@ int plumb_cmd_rollback(struct plumb_cli *cli);
 int plumb_cmd_runs(struct plumb_cli *cli);
 int plumb_cmd_refresh(struct plumb_cli *cli);
 int plumb_cmd_drift(struct plumb_cli *cli);
+/* Prints a JSON document on stdout, indented, keys sorted (every --json output). */
+void plumb_cli_print_json(const json_t *doc);
 /* Asks `question` on the terminal; 1 for "yes" or with --auto-approve. Without a terminal the
  * answer is no, and the message says `what` needs --auto-approve. */
 int plumb_cli_confirm(struct plumb_cli *cli, const char *question, const char *what);
 int plumb_cmd_bootstrap(struct plumb_cli *cli);
+int plumb_cmd_audit(struct plumb_cli *cli);
 int plumb_cmd_state(struct plumb_cli *cli);
 int plumb_cmd_import(struct plumb_cli *cli);
 int plumb_cmd_output(struct plumb_cli *cli);

@@ -360,7 +360,6 @@ int plumb_cmd_runs(struct plumb_cli *cli)
     if (plumb_cli_opt(cli, "--run")) {
         /* one run with its journal: what each action did, its AWS requests and time */
         json_t *journal = NULL, *doc;
-        char *t;
         const char *id = plumb_cli_opt(cli, "--run");
         if (plumb_state_journal(s.state, id, &journal) < 0 || !json_array_size(journal)) {
             fprintf(stderr, "plumb: no run '%s' in environment '%s'\n", id, s.env);
@@ -368,15 +367,11 @@ int plumb_cmd_runs(struct plumb_cli *cli)
             goto done;
         }
         doc = json_pack("{s:s, s:s, s:o}", "format_version", "1", "run", id, "journal", journal);
-        t = json_dumps(doc, JSON_INDENT(2) | JSON_SORT_KEYS);
-        printf("%s\n", t ? t : "");
-        free(t);
+        plumb_cli_print_json(doc);
         json_decref(doc);
     } else if (plumb_cli_flag(cli, "--json")) {
         json_t *doc = json_pack("{s:s, s:O}", "format_version", "1", "runs", runs);
-        char *t = json_dumps(doc, JSON_INDENT(2) | JSON_SORT_KEYS);
-        printf("%s\n", t ? t : "");
-        free(t);
+        plumb_cli_print_json(doc);
         json_decref(doc);
     } else {
         json_array_foreach(runs, i, r)

@@ -59,9 +59,7 @@ int plumb_cmd_output(struct plumb_cli *cli)
     } else {
         shown = printable(s.model->outputs);
         if (plumb_cli_flag(cli, "--json")) {
-            char *t = json_dumps(shown, JSON_INDENT(2) | JSON_SORT_KEYS);
-            printf("%s\n", t ? t : "");
-            free(t);
+            plumb_cli_print_json(shown);
         } else {
             json_object_foreach(shown, k, v)
             {

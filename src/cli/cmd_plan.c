@@ -92,9 +92,7 @@ int plumb_cmd_plan(struct plumb_cli *cli)
     if (plumb_cli_flag(cli, "--json") || out_file)
         doc = plumb_plan_to_json(plan, s.state);
     if (plumb_cli_flag(cli, "--json")) {
-        char *j = json_dumps(doc, JSON_INDENT(2) | JSON_SORT_KEYS);
-        printf("%s\n", j ? j : "");
-        free(j);
+        plumb_cli_print_json(doc);
     } else {
         plumb_plan_render(&text, plan, cli->color);
         fwrite(text.ptr, 1, text.len, stdout);

@@ -9,6 +9,7 @@
 
 #include "cli/session.h"
 #include "util/error.h"
+#include "util/json.h"
 
 static int list(struct plumb_session *s)
 {
@@ -25,12 +26,6 @@ static int list(struct plumb_session *s)
         free(id);
     }
     return PLUMB_EXIT_OK;
-}
-
-static const char *member(const json_t *o, const char *k)
-{
-    const char *v = json_string_value(json_object_get(o, k));
-    return v ? v : "?";
 }
 
 /*
@@ -84,15 +79,16 @@ static int remote_command(struct plumb_cli *cli, const char *sub, const char *lo
         fprintf(stderr, "plumb: the state of '%s' is not locked\n", s.env);
         goto done;
     }
-    if (strcmp(member(holder, "ID"), lock_id) != 0) {
+    if (strcmp(plumb_json_str(holder, "ID", "?"), lock_id) != 0) {
         fprintf(stderr, "plumb: the lock held on '%s' has id %s, not %s\n", s.env,
-                member(holder, "ID"), lock_id);
+                plumb_json_str(holder, "ID", "?"), lock_id);
         goto done;
     }
     fprintf(stderr, "The state of '%s' is locked by %s (pid %lld on %s, running '%s' since %s).\n",
-            s.env, member(holder, "Who"),
-            (long long)json_integer_value(json_object_get(holder, "Pid")), member(holder, "Host"),
-            member(holder, "Operation"), member(holder, "Created"));
+            s.env, plumb_json_str(holder, "Who", "?"),
+            (long long)json_integer_value(json_object_get(holder, "Pid")),
+            plumb_json_str(holder, "Host", "?"), plumb_json_str(holder, "Operation", "?"),
+            plumb_json_str(holder, "Created", "?"));
     if (!plumb_cli_confirm(cli,
                            "Release it? Only if that process is gone: two writers would corrupt "
                            "the state.",
@@ -143,9 +139,7 @@ int plumb_cmd_state(struct plumb_cli *cli)
         goto done;
     }
     if (strcmp(sub, "show") == 0) {
-        char *text = json_dumps(rec, JSON_INDENT(2) | JSON_SORT_KEYS);
-        printf("%s\n", text ? text : "");
-        free(text);
+        plumb_cli_print_json(rec);
         code = PLUMB_EXIT_OK;
         goto done;
     }

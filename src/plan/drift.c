@@ -6,6 +6,7 @@
 #include "config/value.h"
 #include "plan/plan.h"
 #include "util/error.h"
+#include "util/json.h"
 
 #define SENSITIVE "(sensitive)"
 
@@ -282,12 +283,6 @@ static void put_short(struct plumb_buf *out, const json_t *v, size_t max)
     free(text);
 }
 
-static const char *str(const json_t *o, const char *k)
-{
-    const char *s = json_string_value(json_object_get(o, k));
-    return s ? s : "";
-}
-
 void plumb_drift_render(struct plumb_buf *out, const json_t *report, int color)
 {
     const char *yellow = color ? "\033[33m" : "", *red = color ? "\033[31m" : "";
@@ -298,33 +293,36 @@ void plumb_drift_render(struct plumb_buf *out, const json_t *report, int color)
     plumb_buf_printf(out,
                      "Drift check of environment '%s' at %s: %lld in sync, %lld drifted, %lld "
                      "deleted, %lld unmanaged.\n",
-                     str(report, "environment"), str(report, "checked_at"),
-                     (long long)count(report, "in_sync"), (long long)count(report, "drifted"),
-                     (long long)count(report, "deleted"), (long long)count(report, "unmanaged"));
+                     plumb_json_str(report, "environment", ""),
+                     plumb_json_str(report, "checked_at", ""), (long long)count(report, "in_sync"),
+                     (long long)count(report, "drifted"), (long long)count(report, "deleted"),
+                     (long long)count(report, "unmanaged"));
     json_array_foreach(json_object_get(report, "resources"), i, r)
     {
-        if (strcmp(str(r, "status"), "drifted") == 0) {
+        if (strcmp(plumb_json_str(r, "status", ""), "drifted") == 0) {
             plumb_buf_printf(out, "\n  %s~%s %s%s%s (%s) has drifted:\n", yellow, reset, bold,
-                             str(r, "address"), reset, str(r, "type"));
+                             plumb_json_str(r, "address", ""), reset,
+                             plumb_json_str(r, "type", ""));
             json_array_foreach(json_object_get(r, "differences"), j, d)
             {
-                plumb_buf_printf(out, "      %s: applied ", str(d, "path"));
+                plumb_buf_printf(out, "      %s: applied ", plumb_json_str(d, "path", ""));
                 put_short(out, json_object_get(d, "applied"), 60);
                 plumb_buf_puts(out, ", AWS has ");
                 put_short(out, json_object_get(d, "actual"), 60);
                 plumb_buf_putc(out, '\n');
             }
-        } else if (strcmp(str(r, "status"), "deleted") == 0) {
+        } else if (strcmp(plumb_json_str(r, "status", ""), "deleted") == 0) {
             plumb_buf_printf(out, "\n  %s-%s %s%s%s (%s) was deleted outside plumb\n", red, reset,
-                             bold, str(r, "address"), reset, str(r, "type"));
+                             bold, plumb_json_str(r, "address", ""), reset,
+                             plumb_json_str(r, "type", ""));
         }
     }
     json_array_foreach(json_object_get(report, "unmanaged"), i, r)
     {
         plumb_buf_printf(out, "\n  %s?%s %s carries this project's tags but is not in state", red,
-                         reset, str(r, "arn"));
+                         reset, plumb_json_str(r, "arn", ""));
         if (json_is_string(json_object_get(r, "address")))
-            plumb_buf_printf(out, " (plumb:address %s)", str(r, "address"));
+            plumb_buf_printf(out, " (plumb:address %s)", plumb_json_str(r, "address", ""));
         plumb_buf_putc(out, '\n');
     }
     if (json_array_size(json_object_get(report, "pending"))) {
@@ -332,7 +330,8 @@ void plumb_drift_render(struct plumb_buf *out, const json_t *report, int color)
                             "drift; 'plumb plan' shows it):\n");
         json_array_foreach(json_object_get(report, "pending"), i, p)
         {
-            plumb_buf_printf(out, "  %s: %s", str(p, "address"), str(p, "action"));
+            plumb_buf_printf(out, "  %s: %s", plumb_json_str(p, "address", ""),
+                             plumb_json_str(p, "action", ""));
             json_array_foreach(json_object_get(p, "paths"), j, d)
                 plumb_buf_printf(out, "%s%s", j ? ", " : " (", json_string_value(d));
             plumb_buf_puts(out, json_array_size(json_object_get(p, "paths")) ? ")\n" : "\n");
@@ -342,7 +341,8 @@ void plumb_drift_render(struct plumb_buf *out, const json_t *report, int color)
         plumb_buf_printf(out,
                          "\nDrift found. 'plumb plan -e %s' shows the repair and 'plumb apply -e "
                          "%s' makes it; a resource made outside plumb is imported or deleted.\n",
-                         str(report, "environment"), str(report, "environment"));
+                         plumb_json_str(report, "environment", ""),
+                         plumb_json_str(report, "environment", ""));
     else
         plumb_buf_puts(out, "\nNo drift: AWS matches what plumb last applied.\n");
 }
@@ -370,22 +370,24 @@ void plumb_drift_markdown(struct plumb_buf *out, const json_t *report)
     const json_t *r, *d;
     size_t i, j, rows = 0;
 
-    plumb_buf_printf(out, "### plumb drift: `%s` — %s\n\n", str(report, "environment"),
+    plumb_buf_printf(out, "### plumb drift: `%s` — %s\n\n",
+                     plumb_json_str(report, "environment", ""),
                      plumb_drift_found(report) ? "drift found" : "no drift");
     plumb_buf_printf(out,
                      "%lld in sync, %lld drifted, %lld deleted outside plumb, %lld unmanaged "
                      "(checked %s).\n",
                      (long long)count(report, "in_sync"), (long long)count(report, "drifted"),
                      (long long)count(report, "deleted"), (long long)count(report, "unmanaged"),
-                     str(report, "checked_at"));
+                     plumb_json_str(report, "checked_at", ""));
     json_array_foreach(json_object_get(report, "resources"), i, r)
     {
-        if (strcmp(str(r, "status"), "in_sync") == 0)
+        if (strcmp(plumb_json_str(r, "status", ""), "in_sync") == 0)
             continue;
         if (!rows++)
             plumb_buf_puts(out, "\n| resource | status | what differs (applied → AWS) |\n"
                                 "|---|---|---|\n");
-        plumb_buf_printf(out, "| `%s` | %s | ", str(r, "address"), str(r, "status"));
+        plumb_buf_printf(out, "| `%s` | %s | ", plumb_json_str(r, "address", ""),
+                         plumb_json_str(r, "status", ""));
         json_array_foreach(json_object_get(r, "differences"), j, d)
         {
             if (j == 3) {
@@ -393,7 +395,7 @@ void plumb_drift_markdown(struct plumb_buf *out, const json_t *report)
                                  json_array_size(json_object_get(r, "differences")) - 3);
                 break;
             }
-            plumb_buf_printf(out, "%s`%s`: ", j ? "; " : "", str(d, "path"));
+            plumb_buf_printf(out, "%s`%s`: ", j ? "; " : "", plumb_json_str(d, "path", ""));
             put_cell(out, json_object_get(d, "applied"));
             plumb_buf_puts(out, " → ");
             put_cell(out, json_object_get(d, "actual"));
@@ -406,7 +408,7 @@ void plumb_drift_markdown(struct plumb_buf *out, const json_t *report)
             plumb_buf_puts(out, "\n| resource | status | what differs (applied → AWS) |\n"
                                 "|---|---|---|\n");
         plumb_buf_printf(out, "| `%s` | unmanaged | carries the project's tags, not in state |\n",
-                         str(r, "arn"));
+                         plumb_json_str(r, "arn", ""));
     }
     if (count(report, "pending"))
         plumb_buf_printf(out,

@@ -103,4 +103,38 @@ run_plumb -C "$proj" graph -e shared --format json
 check "state-backend: the policy depends on the bucket" \
   graph_ok "$OUT" 3 "module.state.tls_only>module.state.bucket"
 
+# --- plumb audit: the examples' verdicts (docs/audit.md), the exit codes --------------------------
+# example -> "stage exit, prod exit": GO everywhere in stage, CONDITIONAL GO (warnings) in prod
+declare -A AUDIT=([cloudshop]="0 1" [django-blog]="0 1" [astro-ai]="0 1" [containrlab]="0 1")
+for ex in "${!AUDIT[@]}"; do
+  want=(${AUDIT[$ex]})
+  run_plumb -C "$examples/$ex" --no-color audit -e stage --refresh=false
+  check "audit: $ex stage is GO" expect_rc "${want[0]}"
+  check "audit: $ex stage says so last" bash -c "[ \"\$(printf '%s' \"\$0\" | tail -1)\" = GO ]" "$OUT"
+  run_plumb -C "$examples/$ex" --no-color audit -e prod --refresh=false
+  check "audit: $ex prod is CONDITIONAL GO" expect_rc "${want[1]}"
+done
+run_plumb -C "$examples/cloudshop" audit -e stage --refresh=false --json
+check "audit: cloudshop's waiver is reported with its reason" bash -c "printf '%s' \"\$0\" | python3 -c 'import json,sys; d=json.load(sys.stdin); f=[x for x in d[\"findings\"] if x[\"rule\"]==\"S3002\"][0]; assert f[\"waived\"] and \"static website\" in f[\"waiver\"] and d[\"format_version\"]==\"1\", d'" "$OUT"
+mkdir -p "$E2E_TMP/nogo"
+cat >"$E2E_TMP/nogo/plumb.yaml" <<'YAML'
+project: nogo
+environments: { prod: { protect: true } }
+resources:
+  db:
+    type: AWS::RDS::DBInstance
+    properties:
+      DBInstanceIdentifier: nogo
+      Engine: postgres
+      DBInstanceClass: db.t3.micro
+      AllocatedStorage: "20"
+      PubliclyAccessible: true
+YAML
+run_plumb -C "$E2E_TMP/nogo" --no-color audit -e prod --refresh=false
+check "audit: a public database is NO-GO (exit 2)" expect_rc 2
+check "audit: naming the rule, the resource and the property" expect_out "FAIL   RDS002  db PubliclyAccessible"
+check "audit: the verdict comes last" bash -c "[ \"\$(printf '%s' \"\$0\" | tail -1)\" = NO-GO ]" "$OUT"
+run_plumb -C "$E2E_TMP/nogo" audit -e nowhere --refresh=false
+check "audit: an audit that cannot run exits 3" expect_rc 3
+
 finish
