@@ -27,7 +27,9 @@ url = os.environ["MOTO_URL"]
 reads = {"sts": "get_caller_identity", "logs": "describe_log_groups",
          "ecr": "describe_repositories", "ecs": "list_clusters", "iam": "list_roles",
          "ec2": "describe_vpcs", "s3": "list_buckets", "elbv2": "describe_load_balancers",
-         "rds": "describe_db_instances", "secretsmanager": "list_secrets"}
+         "rds": "describe_db_instances", "secretsmanager": "list_secrets",
+         # the tagging API walks every service's backend: moto loads them all on its first call
+         "resourcegroupstaggingapi": "get_resources"}
 for service, op in reads.items():
     getattr(boto3.client(service, endpoint_url=url, region_name="us-east-1"), op)()
 PY

@@ -1,7 +1,10 @@
 #!/usr/bin/env python3
 """Writes a generated plumb project of N resources into DIR, for benchmarks:
 
-    bench/gen_project.py N DIR
+    bench/gen_project.py N DIR [--appliable]
+
+With --appliable, groups are of the four types moto creates without a task definition (log
+group, repository, role, cluster): a project `plumb apply` can make on moto (bench/refresh.sh).
 
 The resources are groups of a realistic shape — a log group, an ECR repository, an IAM role,
 an ECS cluster, and a service referring to the cluster, role and log group — so that the
@@ -14,6 +17,8 @@ import sys
 def main():
     n = int(sys.argv[1])
     out = sys.argv[2]
+    appliable = "--appliable" in sys.argv[3:]
+    size = 4 if appliable else 5
     os.makedirs(out, exist_ok=True)
     lines = [
         "project: bench",
@@ -55,12 +60,14 @@ def main():
             "      DesiredCount: ${var.count}",
             "      LaunchType: FARGATE",
         ]
-        take = min(5, n - i)
+        if appliable:
+            group = group[:group.index(f"  {k}_svc:")]
+        take = min(size, n - i)
         # each resource is 3 lines at least; cut the group at resource boundaries
         starts = [j for j, l in enumerate(group) if l.startswith("  ") and not l.startswith("   ")]
-        end = starts[take] if take < 5 else len(group)
+        end = starts[take] if take < size else len(group)
         body = group[:end]
-        if take < 5:
+        if take < size:
             # a cut group must not refer to resources it left out
             body = [l for l in body if "_cluster.Arn" not in l and "_repo.Repository" not in l
                     and "depends_on" not in l]

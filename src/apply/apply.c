@@ -77,7 +77,8 @@ struct task {
     json_t *id;       /* existing resource: update, replace, delete, restore */
     unsigned remove_flags;
     int create_before_destroy;
-    int may_adopt; /* an earlier run began creating this and did not finish */
+    int may_adopt;   /* an earlier run began creating this and did not finish */
+    int skip_lookup; /* nothing carries its plumb:address tag: no lookup before creating */
     const struct plumb_apply_options *opts;
     long timeout;
     /* results */
@@ -173,7 +174,7 @@ static int do_create(struct plumb_aws *aws, struct task *t)
 
     /* Before creating: does it exist already? An interrupted earlier run may have made it
      * (adopt it), or someone else did (refuse: import it instead). */
-    if (t->driver->lookup) {
+    if (t->driver->lookup && !t->skip_lookup) {
         PLUMB_TRY(t->driver->lookup(aws, t->props, &found));
         if (found) {
             PLUMB_TRY(t->driver->read(aws, found, &existing));
@@ -324,6 +325,7 @@ struct run {
     json_t *done_log; /* what finished, in order: for rollback */
     json_t *restore;  /* address → the plain properties an update replaced (memory only) */
     json_t *pending;  /* addresses with an unfinished create in an earlier run */
+    json_t *tagged;   /* plumb:address tags existing resources carry; NULL when unknown */
     char *failure;
     int failed_code;
 };
@@ -442,6 +444,8 @@ static struct task *make_task(struct run *r, size_t node, int *err)
     case PLUMB_ACTION_CREATE:
         task->step = STEP_CREATE;
         task->may_adopt = json_object_get(r->pending, c->address) != NULL;
+        task->skip_lookup = !task->may_adopt && task->driver->found_by_tags && r->tagged &&
+                            !json_object_get(r->tagged, c->address);
         break;
     case PLUMB_ACTION_UPDATE:
         task->step = STEP_UPDATE;
@@ -827,6 +831,46 @@ static void record_run(struct plumb_state *st, const struct plumb_apply_result *
 
 /* Addresses whose create began in an earlier run and never finished: what it made may exist
  * (a crash between the create call and its commit) and is adopted rather than made twice. */
+/*
+ * The plumb:address tags of what exists with this environment's plumb:project and plumb:env
+ * tags, from one Resource Groups Tagging API query; NULL when the query failed (then every
+ * create looks first). A create whose address no resource carries needs no lookup, for the
+ * types that query finds (found_by_tags): one call instead of one per create, and none on
+ * the dependency chain. After a lost state, what exists is found, and adopted, all the same.
+ */
+static json_t *tagged_addresses(struct plumb_aws *aws, const struct plumb_apply_options *opts,
+                                const struct plumb_plan *plan)
+{
+    json_t *in, *out = NULL, *found, *m, *t;
+    size_t i, j, creates = 0;
+
+    for (i = 0; i < plan->nchanges; i++)
+        creates += plan->changes[i].action == PLUMB_ACTION_CREATE;
+    if (!creates || !opts->project || !opts->env)
+        return NULL;
+    in = json_pack("{s:[{s:s, s:[s]}, {s:s, s:[s]}], s:i}", "TagFilters", "Key", "plumb:project",
+                   "Values", opts->project, "Key", "plumb:env", "Values", opts->env,
+                   "ResourcesPerPage", 100);
+    if (!in || plumb_aws_paginate(aws, "resourcegroupstaggingapi", "GetResources", in, &out) < 0) {
+        plumb_log_debug("tagging API: %s; every create looks for an existing resource first",
+                        in ? plumb_error_message() : "out of memory");
+        json_decref(in);
+        return NULL;
+    }
+    json_decref(in);
+    found = json_object();
+    json_array_foreach(json_object_get(out, "ResourceTagMappingList"), i, m)
+        json_array_foreach(json_object_get(m, "Tags"), j, t)
+    {
+        const char *k = json_string_value(json_object_get(t, "Key"));
+        const char *v = json_string_value(json_object_get(t, "Value"));
+        if (found && k && v && strcmp(k, "plumb:address") == 0)
+            json_object_set_new(found, v, json_true());
+    }
+    json_decref(out);
+    return found;
+}
+
 static json_t *pending_creates(struct plumb_state *st)
 {
     json_t *runs = NULL, *pending = json_object(), *run, *j = NULL, *e;
@@ -882,6 +926,7 @@ int plumb_apply_run(struct plumb_apply_result *out, struct plumb_aws *aws, struc
     r.done_log = json_array();
     r.restore = json_object();
     r.pending = pending_creates(st);
+    r.tagged = tagged_addresses(aws, opts, plan);
     PLUMB_TRY(plumb_state_all(st, &r.records));
     record_run(st, out, opts, started, "running", NULL, plan);
 
@@ -952,6 +997,7 @@ done:
     json_decref(r.done_log);
     json_decref(r.restore);
     json_decref(r.pending);
+    json_decref(r.tagged);
     json_decref(r.records);
     return error;
 }

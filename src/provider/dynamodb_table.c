@@ -1126,4 +1126,5 @@ const struct plumb_resource_type plumb_driver_dynamodb_table = {
     .wait_stable = ddb_wait_stable,
     .wait_deleted = ddb_wait_deleted,
     .normalize = ddb_normalize,
+    .found_by_tags = 1,
 };

@@ -994,4 +994,5 @@ const struct plumb_resource_type plumb_driver_ec2_securitygroup = {
     .update = sg_update,
     .remove = sg_remove,
     .normalize = sg_normalize,
+    .found_by_tags = 1,
 };

@@ -371,4 +371,5 @@ const struct plumb_resource_type plumb_driver_ec2_subnet = {
     .remove = subnet_remove,
     .wait_stable = subnet_wait_stable,
     .waits_only = 1,
+    .found_by_tags = 1,
 };

@@ -501,4 +501,5 @@ const struct plumb_resource_type plumb_driver_ec2_vpc = {
     .wait_stable = vpc_wait_stable,
     .waits_only = 1,
     .fixed_attributes = fixed_attributes,
+    .found_by_tags = 1,
 };

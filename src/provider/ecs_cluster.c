@@ -527,4 +527,5 @@ const struct plumb_resource_type plumb_driver_ecs_cluster = {
     .wait_stable = cl_wait_stable,
     .waits_only = 1,
     .wait_deleted = cl_wait_deleted,
+    .found_by_tags = 1,
 };

@@ -606,4 +606,5 @@ const struct plumb_resource_type plumb_driver_ecs_service = {
     .remove = svc_remove,
     .wait_stable = svc_wait_stable,
     .wait_deleted = svc_wait_deleted,
+    .found_by_tags = 1,
 };

@@ -503,4 +503,5 @@ const struct plumb_resource_type plumb_driver_ecs_taskdefinition = {
     .update = td_update,
     .remove = td_remove,
     .normalize = td_normalize,
+    .found_by_tags = 1,
 };

@@ -787,4 +787,5 @@ const struct plumb_resource_type plumb_driver_elbv2_loadbalancer = {
     .remove = lb_remove,
     .wait_stable = lb_wait_stable,
     .wait_deleted = lb_wait_deleted,
+    .found_by_tags = 1,
 };

@@ -832,4 +832,5 @@ const struct plumb_resource_type plumb_driver_elbv2_targetgroup = {
     .create = tg_create,
     .update = tg_update,
     .remove = tg_remove,
+    .found_by_tags = 1,
 };

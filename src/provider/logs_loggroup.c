@@ -297,4 +297,5 @@ const struct plumb_resource_type plumb_driver_logs_loggroup = {
     .create = lg_create,
     .update = lg_update,
     .remove = lg_remove,
+    .found_by_tags = 1,
 };

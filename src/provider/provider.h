@@ -105,6 +105,10 @@ struct plumb_resource_type {
     /* 1: wait_stable only waits (a VPC becoming available, an IAM role becoming visible):
      * what create and update returned is final, and no read follows the wait. */
     unsigned waits_only : 1;
+    /* 1: the Resource Groups Tagging API lists it by the plumb:* tags create gives it, so
+     * apply need not look it up before creating it when that API shows nothing carrying its
+     * address (apply.c, tagged_addresses). Types the API misses (IAM) keep their lookup. */
+    unsigned found_by_tags : 1;
 };
 
 /* The driver for `type_name`, or NULL. */

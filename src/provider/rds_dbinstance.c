@@ -1057,4 +1057,5 @@ const struct plumb_resource_type plumb_driver_rds_dbinstance = {
     .wait_stable = db_wait_stable,
     .wait_deleted = db_wait_deleted,
     .normalize = db_normalize,
+    .found_by_tags = 1,
 };

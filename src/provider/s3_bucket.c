@@ -1079,4 +1079,5 @@ const struct plumb_resource_type plumb_driver_s3_bucket = {
     .wait_stable = bucket_wait_stable,
     .waits_only = 1,
     .wait_deleted = bucket_wait_deleted,
+    .found_by_tags = 1,
 };

@@ -856,4 +856,5 @@ const struct plumb_resource_type plumb_driver_secretsmanager_secret = {
     .create = sm_create,
     .update = sm_update,
     .remove = sm_remove,
+    .found_by_tags = 1,
 };

@@ -82,4 +82,34 @@ check "nothing is left" test "$(count)" = 0
 run_plumb -C "$proj" state list -e stage
 check "state is empty" test -z "$OUT"
 
+# --- a lost state: the next apply adopts what exists instead of making it twice ----------------
+# Creates look for an existing resource only when the tagging API shows one carrying their
+# plumb:address: after the state is lost, they do, and a VPC (named by AWS, so a second create
+# would make a second VPC) is adopted.
+lost="$E2E_TMP/lost"
+mkdir -p "$lost"
+cat >"$lost/plumb.yaml" <<'YAML'
+project: lost
+region: us-east-1
+environments: { stage: {} }
+resources:
+  vpc:
+    type: AWS::EC2::VPC
+    properties: { CidrBlock: 10.77.0.0/16 }
+  logs:
+    type: AWS::Logs::LogGroup
+    properties: { LogGroupName: /lost/app, RetentionInDays: 7 }
+YAML
+vpcs() { aws ec2 describe-vpcs --filters Name=cidr,Values=10.77.0.0/16 --query 'length(Vpcs)' --output text; }
+run_plumb -C "$lost" apply -e stage --auto-approve
+check "lost state: the first apply makes both" test "$(vpcs)" = 1
+rm -rf "$lost/state"
+run_plumb -C "$lost" --stats apply -e stage --auto-approve
+check "lost state: apply again succeeds" expect_rc 0
+check "lost state: one tagging API query finds what exists" expect_err "GetResources +1 "
+check "lost state: the VPC is adopted, not made twice" test "$(vpcs)" = 1
+check "lost state: the log group too" test "$(aws logs describe-log-groups --log-group-name-prefix /lost/ --query 'length(logGroups)' --output text)" = 1
+run_plumb -C "$lost" plan -e stage --detailed-exitcode
+check "lost state: and the next plan is empty" expect_rc 0
+
 finish

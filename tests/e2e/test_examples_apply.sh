@@ -217,16 +217,17 @@ probes=(
   "task_def stage-backend-blue" "vpc 10.20.0.0/16"
 )
 apply_and_replan cloudshop "${probes[@]}"
-# what each create cost, from the run's journal: a VPC is lookup, create, one DNS setting, its
-# read (4) and the wait for "available", with no read after it (waits_only); a security group
-# with no egress declared is lookup, create, the ingress rules and one read
+# what each create cost, from the run's journal: a VPC is create, one DNS setting, its read (4)
+# and the wait for "available", with no read after it (waits_only); a security group with no
+# egress declared is create, the ingress rules and one read. Neither looks for an existing one
+# first: the tagging API showed nothing carrying its plumb:address (apply.c, tagged_addresses).
 journal_requests() { # ADDRESS
   "$PLUMB" -C "$proj" runs -e stage --run "$("$PLUMB" -C "$proj" runs -e stage --json |
     python3 -c 'import json,sys; print([r for r in json.load(sys.stdin)["runs"] if r.get("kind", "apply") == "apply"][0]["id"])')" |
     python3 -c 'import json,sys; print([e.get("requests") for e in json.load(sys.stdin)["journal"] if e.get("address") == sys.argv[1] and e.get("phase") == "done"][0])' "$1"
 }
-check "cloudshop: creating the vpc took 8 requests" expect_eq "$(journal_requests vpc)" 8
-check "cloudshop: creating a security group took 4 requests" expect_eq "$(journal_requests alb_sg)" 4
+check "cloudshop: creating the vpc took 7 requests" expect_eq "$(journal_requests vpc)" 7
+check "cloudshop: creating a security group took 3 requests" expect_eq "$(journal_requests alb_sg)" 3
 # refresh leaves the default group unread (fixed for the VPC's life) and keeps what create read
 run_plumb -C "$proj" state show vpc -e stage
 check "cloudshop: after refresh, state still knows the VPC's default group" \
