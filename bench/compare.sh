@@ -5,6 +5,8 @@
 # script making those calls in one process (bench/baselines/cloudshop_boto3.py). Prints the
 # median wall time of each and the ratios.
 #   bench/compare.sh [ROUNDS] [PLUMB]      (default 3 rounds, build/plumb)
+# LATENCY_MS=100 puts tests/tools/latency_proxy.py in front of moto for all three: a region's
+# round trip, where plumb's parallel requests count and moto's own CPU time matters less.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
@@ -13,7 +15,8 @@ plumb=$(realpath "${2:-build/plumb}")
 export PLUMB=$plumb
 E2E_TMP=$(mktemp -d)
 . tests/tools/moto.sh
-trap 'moto_stop; rm -rf "$E2E_TMP"' EXIT
+proxy=""
+trap 'kill $proxy 2>/dev/null; moto_stop; rm -rf "$E2E_TMP"' EXIT
 export CLOUDSHOP_DB_PASSWORD=bench-password-123
 
 timed() { # NAME CMD...: appends "NAME seconds" to $E2E_TMP/times; the command's output to a log
@@ -44,6 +47,13 @@ for s, op in [("ec2", "describe_vpcs"), ("ecs", "list_clusters"), ("elbv2", "des
               ("resourcegroupstaggingapi", "get_resources")]:
     getattr(boto3.client(s, endpoint_url=os.environ["MOTO_URL"], region_name="us-east-1"), op)()
 PY
+  if [ -n "${LATENCY_MS:-}" ]; then
+    python3 "$root/tests/tools/latency_proxy.py" --target "$MOTO_URL" --latency-ms "$LATENCY_MS" >"$E2E_TMP/port" &
+    proxy=$!
+    until [ -s "$E2E_TMP/port" ]; do sleep 0.05; done
+    export AWS_ENDPOINT_URL="http://127.0.0.1:$(head -1 "$E2E_TMP/port")"
+    rm -f "$E2E_TMP/port"
+  fi
   order=(plumb cli boto3)
   for i in $(seq 0 2); do
     case ${order[$(((i + r) % 3))]} in
@@ -52,6 +62,7 @@ PY
       boto3) timed boto3 python3 "$root/bench/baselines/cloudshop_boto3.py" "py$r" ;;
     esac
   done
+  [ -n "$proxy" ] && kill "$proxy" 2>/dev/null && proxy=""
   moto_stop
 done
 
@@ -62,7 +73,9 @@ for line in open(sys.argv[1]):
     name, t = line.split()
     times.setdefault(name, []).append(float(t))
 med = {k: statistics.median(v) for k, v in times.items()}
-print(f"cloudshop stage (19 resources) on moto, median of {sys.argv[2]} rounds, order rotated:")
+import os
+lat = os.environ.get("LATENCY_MS")
+print(f"cloudshop stage (19 resources) on moto{f' behind {lat} ms a request' if lat else ''}, median of {sys.argv[2]} rounds, order rotated:")
 for k in ("plumb", "aws_cli", "boto3"):
     print(f"  {k:<8} {med[k]:7.2f} s   runs: {', '.join(f'{t:.2f}' for t in times[k])}")
 print(f"plumb / aws CLI script:  {med['plumb'] / med['aws_cli']:.3f}  (target under 0.1)")
