@@ -14,6 +14,7 @@
 #include "plan/plan.h"
 #include "schema/schema.h"
 #include "util/error.h"
+#include "util/json.h"
 #include "util/log.h"
 
 static void on_sigint(int sig)
@@ -377,36 +378,21 @@ int plumb_cmd_runs(struct plumb_cli *cli)
         json_array_foreach(runs, i, r)
         {
             const json_t *sum = json_object_get(r, "summary"), *drift = json_object_get(r, "drift");
-            if (drift) {
-                /* a drift check: what it found, not what it changed */
-                printf("%-22s %-10s %-12s %lld drifted, %lld deleted, %lld unmanaged, %lld in "
-                       "sync  %s\n",
-                       json_string_value(json_object_get(r, "id")),
-                       json_string_value(json_object_get(r, "kind")),
-                       json_string_value(json_object_get(r, "outcome")),
+            printf("%-22s %-10s %-12s ", plumb_json_str(r, "id", ""), plumb_json_str(r, "kind", ""),
+                   plumb_json_str(r, "outcome", ""));
+            if (drift) /* a drift check: what it found, not what it changed */
+                printf("%lld drifted, %lld deleted, %lld unmanaged, %lld in sync",
                        (long long)json_integer_value(json_object_get(drift, "drifted")),
                        (long long)json_integer_value(json_object_get(drift, "deleted")),
                        (long long)json_integer_value(json_object_get(drift, "unmanaged")),
-                       (long long)json_integer_value(json_object_get(drift, "in_sync")),
-                       json_string_value(json_object_get(r, "who"))
-                           ? json_string_value(json_object_get(r, "who"))
-                           : "");
-                continue;
-            }
-            printf("%-22s %-10s %-12s +%lld ~%lld -%lld  %s%s%s\n",
-                   json_string_value(json_object_get(r, "id")),
-                   json_string_value(json_object_get(r, "kind")),
-                   json_string_value(json_object_get(r, "outcome")),
-                   (long long)json_integer_value(json_object_get(sum, "created")),
-                   (long long)json_integer_value(json_object_get(sum, "updated")),
-                   (long long)json_integer_value(json_object_get(sum, "deleted")),
-                   json_string_value(json_object_get(r, "who"))
-                       ? json_string_value(json_object_get(r, "who"))
-                       : "",
-                   json_object_get(r, "error") ? "  " : "",
-                   json_string_value(json_object_get(r, "error"))
-                       ? json_string_value(json_object_get(r, "error"))
-                       : "");
+                       (long long)json_integer_value(json_object_get(drift, "in_sync")));
+            else
+                printf("+%lld ~%lld -%lld",
+                       (long long)json_integer_value(json_object_get(sum, "created")),
+                       (long long)json_integer_value(json_object_get(sum, "updated")),
+                       (long long)json_integer_value(json_object_get(sum, "deleted")));
+            printf("  %s%s%s\n", plumb_json_str(r, "who", ""),
+                   json_object_get(r, "error") ? "  " : "", plumb_json_str(r, "error", ""));
         }
     }
     code = PLUMB_EXIT_OK;

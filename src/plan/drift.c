@@ -5,6 +5,7 @@
 
 #include "config/value.h"
 #include "plan/plan.h"
+#include "provider/util.h"
 #include "util/error.h"
 #include "util/json.h"
 
@@ -73,20 +74,6 @@ static int managed_arn(const json_t *known, const char *arn)
     }
     free(trimmed);
     return found;
-}
-
-static json_t *tag_map(const json_t *tags)
-{
-    json_t *m = json_object(), *t;
-    size_t i;
-
-    json_array_foreach(tags, i, t)
-    {
-        const char *k = json_string_value(json_object_get(t, "Key"));
-        if (k)
-            json_object_set(m, k, json_object_get(t, "Value"));
-    }
-    return m;
 }
 
 /* [{path, applied, actual}] from a comparison: applied is what plumb applied last. */
@@ -226,7 +213,7 @@ int plumb_drift_build(json_t **report, const struct plumb_drift_input *in)
         json_t *tags;
         if (!arn || managed_arn(known, arn))
             continue;
-        tags = tag_map(json_object_get(t, "Tags"));
+        tags = plumb_provider_tags_to_map(json_object_get(t, "Tags"));
         json_array_append_new(unmanaged,
                               json_pack("{s:s, s:O?, s:o}", "arn", arn, "address",
                                         json_object_get(tags, "plumb:address"), "tags", tags));

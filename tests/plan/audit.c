@@ -238,15 +238,16 @@ Test(audit, warnings_of_everyday_resources)
                  "  logs: { type: AWS::Logs::LogGroup, properties: { LogGroupName: /l } }\n"
                  "  svc:\n    type: AWS::ECS::Service\n    properties: { ServiceName: s }\n",
                  NULL, "LOG001@logs ECR001@repo ECS001@svc", PLUMB_AUDIT_CONDITIONAL);
-    expect_fired("stage",
-                 "  repo:\n    type: AWS::ECR::Repository\n    properties:\n"
-                 "      RepositoryName: rr\n      ImageScanningConfiguration: { ScanOnPush: true }\n"
-                 "  logs: { type: AWS::Logs::LogGroup, properties: { LogGroupName: /l, "
-                 "RetentionInDays: 14 } }\n"
-                 "  svc:\n    type: AWS::ECS::Service\n    properties:\n      ServiceName: s\n"
-                 "      DeploymentConfiguration:\n"
-                 "        DeploymentCircuitBreaker: { Enable: true, Rollback: true }\n",
-                 NULL, "", PLUMB_AUDIT_GO);
+    expect_fired(
+        "stage",
+        "  repo:\n    type: AWS::ECR::Repository\n    properties:\n"
+        "      RepositoryName: rr\n      ImageScanningConfiguration: { ScanOnPush: true }\n"
+        "  logs: { type: AWS::Logs::LogGroup, properties: { LogGroupName: /l, "
+        "RetentionInDays: 14 } }\n"
+        "  svc:\n    type: AWS::ECS::Service\n    properties:\n      ServiceName: s\n"
+        "      DeploymentConfiguration:\n"
+        "        DeploymentCircuitBreaker: { Enable: true, Rollback: true }\n",
+        NULL, "", PLUMB_AUDIT_GO);
 }
 
 Test(audit, waivers_are_listed_with_their_reason)
