@@ -29,7 +29,8 @@ alb=$(aws_ elbv2 create-load-balancer --name "$p-alb" --scheme internet-facing -
 tg=$(aws_ elbv2 create-target-group --name "$p-backend-blue" --port 8000 --protocol HTTP --target-type ip --vpc-id "$vpc" --health-check-path /health --health-check-interval-seconds 30 --query 'TargetGroups[0].TargetGroupArn')
 aws_ elbv2 create-listener --load-balancer-arn "$alb" --port 80 --protocol HTTP --default-actions "Type=forward,TargetGroupArn=$tg" >/dev/null
 
-cluster=$(aws_ ecs create-cluster --cluster-name "$p-cluster" --query cluster.clusterArn)
+# tagged: moto 5.2.1's tagging API fails on an ECS cluster or service without tags
+cluster=$(aws_ ecs create-cluster --cluster-name "$p-cluster" --tags key=project,value=cloudshop --query cluster.clusterArn)
 role=$(aws_ iam create-role --role-name "$p-cloudshop-task-execution" --assume-role-policy-document '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ecs-tasks.amazonaws.com"},"Action":"sts:AssumeRole"}]}' --query Role.Arn)
 aws_ iam attach-role-policy --role-name "$p-cloudshop-task-execution" --policy-arn arn:aws:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy
 
@@ -49,7 +50,8 @@ aws_ ecs create-service --cluster "$cluster" --service-name "$p-backend-blue" --
   --desired-count 1 --launch-type FARGATE --health-check-grace-period-seconds 60 \
   --deployment-configuration 'maximumPercent=200,minimumHealthyPercent=100,deploymentCircuitBreaker={enable=true,rollback=true}' \
   --network-configuration "awsvpcConfiguration={subnets=[$sub_a,$sub_b],securityGroups=[$backend_sg],assignPublicIp=ENABLED}" \
-  --load-balancers "targetGroupArn=$tg,containerName=backend,containerPort=8000" >/dev/null
+  --load-balancers "targetGroupArn=$tg,containerName=backend,containerPort=8000" \
+  --tags key=project,value=cloudshop >/dev/null
 
 account=$(aws_ sts get-caller-identity --query Account)
 bucket="$p-cloudshop-frontend-$account"

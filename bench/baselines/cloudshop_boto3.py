@@ -54,7 +54,9 @@ def main():
     elbv2.create_listener(LoadBalancerArn=alb, Port=80, Protocol="HTTP",
                           DefaultActions=[{"Type": "forward", "TargetGroupArn": tg}])
 
-    cluster = ecs.create_cluster(clusterName=f"{p}-cluster")["cluster"]["clusterArn"]
+    # tagged: moto 5.2.1's tagging API fails on an ECS cluster or service without tags
+    cluster = ecs.create_cluster(clusterName=f"{p}-cluster",
+                                 tags=[{"key": "project", "value": "cloudshop"}])["cluster"]["clusterArn"]
     role = iam.create_role(RoleName=f"{p}-cloudshop-task-execution", AssumeRolePolicyDocument=json.dumps({
         "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Service": "ecs-tasks.amazonaws.com"},
                                                 "Action": "sts:AssumeRole"}]}))["Role"]["Arn"]
@@ -90,7 +92,8 @@ def main():
                                                 "deploymentCircuitBreaker": {"enable": True, "rollback": True}},
                        networkConfiguration={"awsvpcConfiguration": {
                            "subnets": subnets, "securityGroups": [backend_sg], "assignPublicIp": "ENABLED"}},
-                       loadBalancers=[{"targetGroupArn": tg, "containerName": "backend", "containerPort": 8000}])
+                       loadBalancers=[{"targetGroupArn": tg, "containerName": "backend", "containerPort": 8000}],
+                       tags=[{"key": "project", "value": "cloudshop"}])
 
     bucket = f"{p}-cloudshop-frontend-{sts.get_caller_identity()['Account']}"
     s3.create_bucket(Bucket=bucket)
