@@ -8,6 +8,7 @@ packages=(
   libcurl4-openssl-dev libyaml-dev libjansson-dev libssl-dev liblmdb-dev lmdb-utils
   libexpat1-dev libcriterion-dev
   curl ca-certificates python3
+  valgrind bc time  # bench/: callgrind instruction counts, arithmetic, peak memory
 )
 
 missing=()
