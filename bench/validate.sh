@@ -40,3 +40,25 @@ PY
 /usr/bin/time -f '%e %M' -o "$tmp/t" "$plumb" -C "$tmp/long" validate >/dev/null 2>&1 || true
 read -r secs rss < <(tail -n1 "$tmp/t")
 printf '%-10s %12s %14.1f\n' "long line" "$secs" "$(echo "$rss / 1024" | bc -l)"
+
+# Hostile YAML refused by the loader's limits (tests/config/yaml.c checks the refusals; here
+# only their cost): nine levels of nine aliases ("billion laughs") and 3,000 mappings each
+# merging the previous one (linear file, quadratic expansion). Both stop at the node limit.
+python3 - "$tmp/laughs" "$tmp/merges" <<'PY'
+import os, sys
+for d in sys.argv[1:]:
+    os.makedirs(d, exist_ok=True)
+with open(os.path.join(sys.argv[1], "plumb.yaml"), "w") as f:
+    f.write("a: &a [lol, lol, lol, lol, lol, lol, lol, lol, lol]\n")
+    for prev, cur in zip("abcdefgh", "bcdefghi"):
+        f.write(f"{cur}: &{cur} [" + ", ".join([f"*{prev}"] * 9) + "]\n")
+with open(os.path.join(sys.argv[2], "plumb.yaml"), "w") as f:
+    f.write("m0: &m0 {k0: 0}\n")
+    for i in range(1, 3000):
+        f.write(f"m{i}: &m{i} {{<<: *m{i - 1}, k{i}: {i}}}\n")
+PY
+for bomb in laughs merges; do
+  /usr/bin/time -f '%e %M' -o "$tmp/t" "$plumb" -C "$tmp/$bomb" validate >/dev/null 2>&1 || true
+  read -r secs rss < <(tail -n1 "$tmp/t")
+  printf '%-10s %12s %14.1f\n' "$bomb" "$secs" "$(echo "$rss / 1024" | bc -l)"
+done

@@ -7,6 +7,8 @@
 #include <unistd.h>
 
 #include "aws/http.h"
+#include "config/value.h"
+#include "state/state.h"
 #include "util/error.h"
 #include "util/log.h"
 #include "util/sys.h"
@@ -316,6 +318,30 @@ void plumb_cli_error(const struct plumb_cli *cli, const char *context)
         fprintf(stderr, "plumb: %s: %s\n", context, plumb_error_message());
     else
         fprintf(stderr, "plumb: %s\n", plumb_error_message());
+}
+
+json_t *plumb_cli_printable(const json_t *v)
+{
+    const char *k;
+    json_t *out, *x;
+    size_t i;
+
+    if (plumb_value_is_sensitive(v) ||
+        (json_is_object(v) && json_object_get(v, PLUMB_STATE_FINGERPRINT_KEY)))
+        return json_string("(sensitive)");
+    if (plumb_value_is_unknown(v))
+        return json_string("(known after apply)");
+    if (json_is_object(v)) {
+        out = json_object();
+        json_object_foreach((json_t *)v, k, x) json_object_set_new(out, k, plumb_cli_printable(x));
+        return out;
+    }
+    if (json_is_array(v)) {
+        out = json_array();
+        json_array_foreach(v, i, x) json_array_append_new(out, plumb_cli_printable(x));
+        return out;
+    }
+    return json_deep_copy(v);
 }
 
 void plumb_cli_print_json(const json_t *doc)

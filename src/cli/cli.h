@@ -94,6 +94,9 @@ int plumb_cmd_rollback(struct plumb_cli *cli);
 int plumb_cmd_runs(struct plumb_cli *cli);
 int plumb_cmd_refresh(struct plumb_cli *cli);
 int plumb_cmd_drift(struct plumb_cli *cli);
+/* A copy of v fit to print: secrets (marked sensitive, or stored as fingerprints) become
+ * "(sensitive)", values unknown until apply "(known after apply)". */
+json_t *plumb_cli_printable(const json_t *v);
 /* Prints a JSON document on stdout, indented, keys sorted (every --json output). */
 void plumb_cli_print_json(const json_t *doc);
 /* Asks `question` on the terminal; 1 for "yes" or with --auto-approve. Without a terminal the

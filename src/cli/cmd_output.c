@@ -7,30 +7,6 @@
 #include "config/value.h"
 #include "util/error.h"
 
-/* Secrets and unknowns in a printable form. */
-static json_t *printable(const json_t *v)
-{
-    const char *k;
-    json_t *out, *x;
-    size_t i;
-
-    if (plumb_value_is_sensitive(v))
-        return json_string("(sensitive)");
-    if (plumb_value_is_unknown(v))
-        return json_string("(known after apply)");
-    if (json_is_object(v)) {
-        out = json_object();
-        json_object_foreach((json_t *)v, k, x) json_object_set_new(out, k, printable(x));
-        return out;
-    }
-    if (json_is_array(v)) {
-        out = json_array();
-        json_array_foreach(v, i, x) json_array_append_new(out, printable(x));
-        return out;
-    }
-    return json_deep_copy(v);
-}
-
 int plumb_cmd_output(struct plumb_cli *cli)
 {
     struct plumb_session s;
@@ -48,7 +24,7 @@ int plumb_cmd_output(struct plumb_cli *cli)
             fprintf(stderr, "plumb: no output '%s'\n", name);
             goto done;
         }
-        shown = printable(v);
+        shown = plumb_cli_printable(v);
         if (plumb_cli_flag(cli, "--json") || !json_is_string(shown)) {
             char *t = json_dumps(shown, JSON_ENCODE_ANY | JSON_INDENT(2));
             printf("%s\n", t ? t : "");
@@ -57,7 +33,7 @@ int plumb_cmd_output(struct plumb_cli *cli)
             printf("%s\n", json_string_value(shown));
         }
     } else {
-        shown = printable(s.model->outputs);
+        shown = plumb_cli_printable(s.model->outputs);
         if (plumb_cli_flag(cli, "--json")) {
             plumb_cli_print_json(shown);
         } else {

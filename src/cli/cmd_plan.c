@@ -66,8 +66,12 @@ int plumb_cmd_plan(struct plumb_cli *cli)
         if (strcmp(cli->opts.v[i].name, "--target") == 0)
             json_array_append_new(targets, json_string(cli->opts.v[i].value));
 
-    if (plumb_session_open(&s, cli, (refresh ? PLUMB_SESSION_AWS : 0) | PLUMB_SESSION_SECRETS) !=
-        PLUMB_EXIT_OK)
+    /* A saved plan needs the state on disk: its secrets are fingerprinted under the state's
+     * key, which a state not yet made would only invent for this process, and apply would
+     * then see every secret as changed. */
+    if (plumb_session_open(&s, cli,
+                           (refresh ? PLUMB_SESSION_AWS : 0) | PLUMB_SESSION_SECRETS |
+                               (out_file ? PLUMB_SESSION_CREATE : 0)) != PLUMB_EXIT_OK)
         goto done;
     if (refresh && plumb_session_refresh(&s, &gone) < 0) {
         plumb_cli_error(cli, NULL);

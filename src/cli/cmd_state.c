@@ -139,7 +139,9 @@ int plumb_cmd_state(struct plumb_cli *cli)
         goto done;
     }
     if (strcmp(sub, "show") == 0) {
-        plumb_cli_print_json(rec);
+        json_t *shown = plumb_cli_printable(rec);
+        plumb_cli_print_json(shown);
+        json_decref(shown);
         code = PLUMB_EXIT_OK;
         goto done;
     }

@@ -347,8 +347,9 @@ int plumb_session_open(struct plumb_session *s, struct plumb_cli *cli, unsigned 
     if (remote_backend(s))
         flags |= PLUMB_SESSION_AWS; /* reading the state is an AWS call */
     snprintf(dir, sizeof(dir), "state/%s", s->env);
-    if (plumb_state_open(&s->state, dir, (flags & PLUMB_SESSION_LOCK) != 0 || remote_backend(s)) <
-        0) {
+    if (plumb_state_open(&s->state, dir,
+                         (flags & (PLUMB_SESSION_LOCK | PLUMB_SESSION_CREATE)) != 0 ||
+                             remote_backend(s)) < 0) {
         plumb_cli_error(cli, NULL);
         return PLUMB_EXIT_ERROR;
     }

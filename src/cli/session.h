@@ -18,6 +18,7 @@
 #define PLUMB_SESSION_SECRETS   4u  /* ${secret.env.X} must be set */
 #define PLUMB_SESSION_MODEL     8u  /* resolve the configuration */
 #define PLUMB_SESSION_PROVISION 16u /* s3 backend: make the bucket and lock table if missing */
+#define PLUMB_SESSION_CREATE    32u /* create the state if missing, without the lock */
 
 struct plumb_session {
     struct plumb_cli *cli;

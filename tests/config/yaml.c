@@ -3,7 +3,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "config/yaml.h"
@@ -97,14 +96,6 @@ static void expect_loc(const struct plumb_node *n, int line, int col)
     cr_assert_str_eq(n->loc.file, FILE_NAME);
     cr_assert_eq(n->loc.line, line, "line %d, want %d", n->loc.line, line);
     cr_assert_eq(n->loc.col, col, "col %d, want %d", n->loc.col, col);
-}
-
-static double now(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
 TestSuite(yaml, .init = setup, .fini = teardown);
@@ -596,7 +587,9 @@ Test(yaml_anchors, two_merge_keys_in_one_mapping_are_duplicates)
 
 /* ---- limits ---- */
 
-Test(yaml_limits, billion_laughs_is_refused_fast)
+/* The limits bound the work: a document is refused at the node that crosses the limit, so no
+ * expansion runs long (bench/validate.sh times them; unit tests assert no timings). */
+Test(yaml_limits, billion_laughs_is_refused)
 {
     const char *src = "a: &a [lol, lol, lol, lol, lol, lol, lol, lol, lol]\n"
                       "b: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a]\n"
@@ -607,12 +600,9 @@ Test(yaml_limits, billion_laughs_is_refused_fast)
                       "g: &g [*f, *f, *f, *f, *f, *f, *f, *f, *f]\n"
                       "h: &h [*g, *g, *g, *g, *g, *g, *g, *g, *g]\n"
                       "i: &i [*h, *h, *h, *h, *h, *h, *h, *h, *h]\n";
-    double t0 = now(), elapsed;
 
     expect_errors(src, "plumb.yaml:7:16: document too large: more than 2000000 nodes once "
                        "aliases are expanded");
-    elapsed = now() - t0;
-    cr_assert_lt(elapsed, 0.25, "took %.3f s", elapsed);
 }
 
 Test(yaml_limits, merge_keys_count_toward_the_node_limit)
@@ -620,7 +610,6 @@ Test(yaml_limits, merge_keys_count_toward_the_node_limit)
     /* Each mapping merges the previous one and adds a key: the file is linear, the expansion
      * quadratic. */
     struct plumb_buf src = PLUMB_BUF_INIT;
-    double t0 = now(), elapsed;
     int i;
 
     plumb_buf_puts(&src, "m0: &m0 {k0: 0}\n");
@@ -630,8 +619,6 @@ Test(yaml_limits, merge_keys_count_toward_the_node_limit)
     cr_assert_eq(diags.n, 1);
     cr_assert_str_eq(diags.v[0].message,
                      "document too large: more than 2000000 nodes once aliases are expanded");
-    elapsed = now() - t0;
-    cr_assert_lt(elapsed, 1.5, "took %.3f s", elapsed); /* sanitizer builds are slower */
     plumb_buf_release(&src);
 }
 

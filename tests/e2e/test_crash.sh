@@ -112,4 +112,92 @@ check "lost state: the log group too" test "$(aws logs describe-log-groups --log
 run_plumb -C "$lost" plan -e stage --detailed-exitcode
 check "lost state: and the next plan is empty" expect_rc 0
 
+# --- kills at action boundaries, with resources AWS names (a second create = a second VPC) -----
+# A VPC, six subnets and a chain of log groups; each apply is killed right after its k-th
+# action is reported complete (what is committed to state) and the next one carries on. Then
+# every resource exists exactly once, and the tagging API shows nothing of the project that
+# state does not manage.
+net="$E2E_TMP/net"
+mkdir -p "$net"
+{
+  echo "project: crashnet"
+  echo "region: us-east-1"
+  echo "environments: { stage: {} }"
+  echo "resources:"
+  echo "  vpc: { type: AWS::EC2::VPC, properties: { CidrBlock: 10.88.0.0/16 } }"
+  for i in 1 2 3 4 5 6; do
+    echo "  sub$i: { type: AWS::EC2::Subnet, properties: { VpcId: \"\${vpc.VpcId}\", CidrBlock: 10.88.$i.0/24 } }"
+  done
+  for i in $(seq 1 10); do
+    dep=sub6
+    [ "$i" -gt 1 ] && dep=l$((i - 1))
+    echo "  l$i: { type: AWS::Logs::LogGroup, depends_on: [$dep], properties: { LogGroupName: /crashnet/l$i, RetentionInDays: 7 } }"
+  done
+} >"$net/plumb.yaml"
+net_vpcs() { aws ec2 describe-vpcs --filters Name=cidr,Values=10.88.0.0/16 --query 'length(Vpcs)' --output text; }
+net_subnets() { aws ec2 describe-subnets --filters Name=cidr-block,Values='10.88.*' --query 'length(Subnets)' --output text; }
+net_groups() { aws logs describe-log-groups --log-group-name-prefix /crashnet/ --query 'length(logGroups)' --output text; }
+net_tagged() { aws resourcegroupstaggingapi get-resources --tag-filters Key=plumb:project,Values=crashnet --query 'length(ResourceTagMappingList)' --output text; }
+# apply_killed_after K [destroy]: runs apply (or destroy), SIGKILLs it right after its K-th
+# completed action (tests/tools/kill_after.py reads its stderr as it comes)
+apply_killed_after() {
+  python3 "$PLUMB_SOURCE_DIR/tests/tools/kill_after.py" ' complete after ' "$1" -- \
+    "$PLUMB" -C "$net" "${2:-apply}" -e stage --auto-approve --parallelism 3
+}
+points=0
+for k in 1 2 4 7 9 12; do
+  apply_killed_after "$k"
+  points=$((points + 1))
+done
+# and at points in time, mid-action
+for delay in 0.1 0.3; do
+  "$PLUMB" -C "$net" -q apply -e stage --auto-approve >/dev/null 2>&1 &
+  pid=$!
+  sleep "$delay"
+  kill -9 "$pid" 2>/dev/null
+  wait "$pid" 2>/dev/null
+  points=$((points + 1))
+done
+echo "apply killed at $points points"
+run_plumb -C "$net" apply -e stage --auto-approve
+check "boundaries: the apply after $points kills succeeds" expect_rc 0
+check "boundaries: one VPC" test "$(net_vpcs)" = 1
+check "boundaries: six subnets" test "$(net_subnets)" = 6
+check "boundaries: ten log groups" test "$(net_groups)" = 10
+check "boundaries: nothing tagged by the project is orphaned" test "$(net_tagged)" = 17
+run_plumb -C "$net" plan -e stage --detailed-exitcode
+check "boundaries: the next plan is empty" expect_rc 0
+
+# destroy killed at action boundaries, then again: nothing left, nothing orphaned
+for k in 1 3 6; do
+  apply_killed_after "$k" destroy
+done
+run_plumb -C "$net" destroy -e stage --auto-approve
+check "boundaries: destroy after three kills succeeds" expect_rc 0
+check "boundaries: nothing is left" test "$(net_vpcs)$(net_subnets)$(net_groups)" = 000
+check "boundaries: nothing tagged is left" test "$(net_tagged)" = 0
+
+# --- a rollback killed midway: `plumb rollback` finishes it --------------------------------
+# The apply succeeds, its check fails, and the rollback that follows is killed after its
+# second deletion (the chain of groups is undone one by one). `plumb rollback` undoes the rest of the run from its journal.
+cat >>"$net/plumb.yaml" <<'YAML'
+checks:
+  - { http: 'http://127.0.0.1:9/health', expect: 200, within: 1s }
+YAML
+python3 "$PLUMB_SOURCE_DIR/tests/tools/kill_after.py" --after 'rolling back' 'rollback: destroying' 3 -- \
+  "$PLUMB" -C "$net" apply -e stage --auto-approve --parallelism 3
+check "rollback: killed as it started its third deletion" test $? = 0
+left=$(net_groups)
+echo "rollback killed with $(net_vpcs) VPC, $(net_subnets) subnets, $left groups left"
+check "rollback: it was killed midway" test "$left" -gt 0 -a "$left" -lt 10
+run_plumb -C "$net" rollback -e stage
+check "rollback: plumb rollback finishes the interrupted one" expect_rc 0
+check "rollback: nothing of the run is left" test "$(net_vpcs)$(net_subnets)$(net_groups)" = 000
+check "rollback: nothing tagged is left" test "$(net_tagged)" = 0
+run_plumb -C "$net" state list -e stage
+check "rollback: state is empty" test -z "$OUT"
+sed -i '/^checks:/,$d' "$net/plumb.yaml"
+run_plumb -C "$net" apply -e stage --auto-approve
+check "rollback: then an apply makes everything once" test "$RC$(net_vpcs)$(net_subnets)$(net_groups)" = 01610
+
 finish
