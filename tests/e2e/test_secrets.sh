@@ -116,6 +116,7 @@ written="$E2E_TMP/written"
 # every file plumb could have written: the projects (state, plans, reports), HOME, TMPDIR
 find "$shop" "$vault" "$HOME" "$TMPDIR" -type f >"$written"
 check "plumb wrote state, plans and reports" test "$(grep -c . "$written")" -gt 10
+check "plumb left no temporary file" test -z "$(find "$TMPDIR" -type f)"
 hits=$(xargs -d '\n' grep -l -a -F -f "$needles" <"$written" 2>/dev/null || true)
 check "no secret in any file plumb wrote" test -z "$hits"
 [ -n "$hits" ] && echo "  secrets found in: $hits" >&2
