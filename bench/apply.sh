@@ -33,7 +33,7 @@ reads = {"sts": "get_caller_identity", "logs": "describe_log_groups",
 for service, op in reads.items():
     getattr(boto3.client(service, endpoint_url=url, region_name="us-east-1"), op)()
 PY
-python3 tests/tools/latency_proxy.py --target "$MOTO_URL" --latency-ms "$latency" >"$E2E_TMP/port" &
+python3 tests/tools/fault_proxy.py --target "$MOTO_URL" --latency-ms "$latency" >"$E2E_TMP/port" &
 proxy_pid=$!
 until [ -s "$E2E_TMP/port" ]; do sleep 0.05; done
 export AWS_ENDPOINT_URL="http://127.0.0.1:$(head -1 "$E2E_TMP/port")"

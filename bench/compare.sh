@@ -5,7 +5,7 @@
 # script making those calls in one process (bench/baselines/cloudshop_boto3.py). Prints the
 # median wall time of each and the ratios.
 #   bench/compare.sh [ROUNDS] [PLUMB]      (default 3 rounds, build/plumb)
-# LATENCY_MS=100 puts tests/tools/latency_proxy.py in front of moto for all three: a region's
+# LATENCY_MS=100 puts tests/tools/fault_proxy.py in front of moto for all three: a region's
 # round trip, where plumb's parallel requests count and moto's own CPU time matters less.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -48,7 +48,7 @@ for s, op in [("ec2", "describe_vpcs"), ("ecs", "list_clusters"), ("elbv2", "des
     getattr(boto3.client(s, endpoint_url=os.environ["MOTO_URL"], region_name="us-east-1"), op)()
 PY
   if [ -n "${LATENCY_MS:-}" ]; then
-    python3 "$root/tests/tools/latency_proxy.py" --target "$MOTO_URL" --latency-ms "$LATENCY_MS" >"$E2E_TMP/port" &
+    python3 "$root/tests/tools/fault_proxy.py" --target "$MOTO_URL" --latency-ms "$LATENCY_MS" >"$E2E_TMP/port" &
     proxy=$!
     until [ -s "$E2E_TMP/port" ]; do sleep 0.05; done
     export AWS_ENDPOINT_URL="http://127.0.0.1:$(head -1 "$E2E_TMP/port")"

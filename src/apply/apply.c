@@ -87,6 +87,7 @@ struct task {
     json_t *observed;
     json_t *new_id;
     int adopted;
+    int lost_creates; /* creates whose answer was lost (and that were then looked for) */
     double seconds;
     unsigned long requests; /* AWS requests this action made, waits included */
     struct task *next;      /* queues */
@@ -134,23 +135,29 @@ static json_t *id_of(const struct plumb_schema_type *t, const json_t *observed)
     return id;
 }
 
-static int has_our_tag(const struct plumb_schema_type *t, const json_t *observed,
-                       const char *address)
+/* The plumb:address tag of an observed resource, or NULL. */
+static const char *address_tag(const struct plumb_schema_type *t, const json_t *observed)
 {
     const json_t *tags = t->tags_property ? json_object_get(observed, t->tags_property) : NULL, *x;
     size_t i;
 
     if (json_is_object(tags))
-        return json_is_string(json_object_get(tags, "plumb:address")) &&
-               strcmp(json_string_value(json_object_get(tags, "plumb:address")), address) == 0;
+        return json_string_value(json_object_get(tags, "plumb:address"));
     json_array_foreach(tags, i, x)
     {
         const char *k = json_string_value(json_object_get(x, "Key"));
-        const char *v = json_string_value(json_object_get(x, "Value"));
-        if (k && v && strcmp(k, "plumb:address") == 0 && strcmp(v, address) == 0)
-            return 1;
+        if (k && strcmp(k, "plumb:address") == 0)
+            return json_string_value(json_object_get(x, "Value"));
     }
-    return 0;
+    return NULL;
+}
+
+static int has_our_tag(const struct plumb_schema_type *t, const json_t *observed,
+                       const char *address)
+{
+    const char *tag = address_tag(t, observed);
+
+    return tag && strcmp(tag, address) == 0;
 }
 
 static int wait_for(struct plumb_aws *aws, struct task *t, int deleted, const json_t *id,
@@ -167,38 +174,160 @@ static int wait_for(struct plumb_aws *aws, struct task *t, int deleted, const js
     return fn ? fn(aws, id, &p) : 0;
 }
 
-static int do_create(struct plumb_aws *aws, struct task *t)
+/*
+ * Looks for the resource t->props would create. Returns 1 with it adopted into t->observed
+ * when it is this address's own: an interrupted earlier run began creating it (may_adopt), it
+ * carries this address's tag, or, just after a create of ours whose answer was lost
+ * (after_lost_create), it carries no plumb address at all (tags a create adds in a later call
+ * may be missing). 0 when there is none; PLUMB_ECONFLICT when it belongs to something else
+ * (import it instead).
+ */
+static int find_existing(struct plumb_aws *aws, struct task *t, int after_lost_create)
 {
     json_t *found = NULL, *existing = NULL;
     int error = 0;
 
-    /* Before creating: does it exist already? An interrupted earlier run may have made it
-     * (adopt it), or someone else did (refuse: import it instead). */
-    if (t->driver->lookup && !t->skip_lookup) {
-        PLUMB_TRY(t->driver->lookup(aws, t->props, &found));
-        if (found) {
-            PLUMB_TRY(t->driver->read(aws, found, &existing));
-            if (existing && (t->may_adopt || has_our_tag(t->schema, existing, t->address))) {
-                t->observed = existing;
-                existing = NULL;
-                t->adopted = 1;
-                goto done;
-            }
-            if (existing) {
-                char *text = json_dumps(found, JSON_COMPACT | JSON_ENCODE_ANY);
-                error = plumb_error_set(PLUMB_ECONFLICT,
-                                        "%s %s already exists and is not managed by plumb: "
-                                        "'plumb import' it, or rename it",
-                                        t->schema->type_name, text ? text : "");
-                free(text);
-                goto done;
-            }
-        }
+    PLUMB_TRY(t->driver->lookup(aws, t->props, &found));
+    if (!found)
+        goto done;
+    PLUMB_TRY(t->driver->read(aws, found, &existing));
+    if (!existing)
+        goto done;
+    if (t->may_adopt || has_our_tag(t->schema, existing, t->address) ||
+        (after_lost_create && !address_tag(t->schema, existing))) {
+        t->observed = existing;
+        existing = NULL;
+        t->adopted = 1;
+        error = 1;
+        goto done;
     }
-    PLUMB_TRY(t->driver->create(aws, t->props, &t->observed));
+    {
+        char *text = json_dumps(found, JSON_COMPACT | JSON_ENCODE_ANY);
+        error = plumb_error_set(PLUMB_ECONFLICT,
+                                "%s %s already exists and is not managed by plumb: "
+                                "'plumb import' it, or rename it",
+                                t->schema->type_name, text ? text : "");
+        free(text);
+    }
 done:
     json_decref(found);
     json_decref(existing);
+    return error;
+}
+
+/*
+ * An adopted resource may lack what its create does after the first call (a VPC's DNS
+ * settings, a group's rules, a role's policies, a bucket's website and tags) when that create
+ * was cut short, by a crash or by a lost answer. It is compared with the declaration as the
+ * plan compares, and updated in place to match. A property AWS does not report counts as set
+ * only when no update could set it anyway (write-only, create-only: the create sent it);
+ * plumb's own tags count too, so the resource is found by them from now on. What only a
+ * replacement could change is left to the next plan.
+ */
+static int converge(struct plumb_aws *aws, struct task *t)
+{
+    const struct plumb_schema_type *schema = t->schema;
+    struct plumb_change c;
+    json_t *given = NULL, *record = NULL, *before = NULL, *id = NULL, *observed = NULL, *d, *v;
+    struct plumb_buf what = PLUMB_BUF_INIT;
+    const char *k;
+    size_t i;
+    int error = 0, tags_differ = 0;
+
+    memset(&c, 0, sizeof(c));
+    c.type = (char *)schema->type_name;
+    given = json_object();
+    PLUMB_ALLOC_CHECK(given);
+    json_object_foreach(t->props, k, v)
+    {
+        if (plumb_schema_is_write_only(schema, k) || plumb_schema_is_create_only(schema, k))
+            json_object_set(given, k, v);
+    }
+    record = json_pack("{s:O}", "properties", given);
+    PLUMB_ALLOC_CHECK(record);
+    /* t->props holds plain values, no secret marks: the comparison needs no state key (and so
+     * no state, which belongs to the scheduler thread) */
+    plumb_plan_compare(&c, NULL, t->props, record, t->observed, NULL, NULL);
+    if (c.action == PLUMB_ACTION_REPLACE || !(id = id_of(schema, t->observed)))
+        goto done;
+    /* the driver's `before`, as make_task builds it for an update */
+    before = json_deep_copy(t->props);
+    PLUMB_ALLOC_CHECK(before);
+    json_array_foreach(c.diffs, i, d)
+    {
+        const char *path = json_string_value(json_object_get(d, "path"));
+        const json_t *was = json_object_get(d, "before");
+        if (!path)
+            continue;
+        json_object_del(before, path);
+        if (was && !json_is_null(was))
+            json_object_set(before, path, (json_t *)was);
+        plumb_buf_printf(&what, "%s%s", what.len ? ", " : "", path);
+        tags_differ |= schema->tags_property && strcmp(path, schema->tags_property) == 0;
+    }
+    /* plumb's own tags, which the comparison leaves aside */
+    if (schema->tags_property && json_object_get(t->props, schema->tags_property) &&
+        !has_our_tag(schema, t->observed, t->address)) {
+        if (!tags_differ)
+            plumb_buf_printf(&what, "%splumb's tags", what.len ? ", " : "");
+        json_object_del(before, schema->tags_property);
+        if ((v = json_object_get(t->observed, schema->tags_property)))
+            json_object_set(before, schema->tags_property, v);
+    }
+    if (!what.len)
+        goto done;
+    if (!t->opts->quiet)
+        plumb_log_info("%s: making what was found match its declaration: %s", t->address, what.ptr);
+    PLUMB_TRY(t->driver->update(aws, id, before, t->props, &observed));
+    json_decref(t->observed);
+    t->observed = observed;
+    observed = NULL;
+done:
+    json_decref(c.before);
+    json_decref(c.diffs);
+    json_decref(c.replace_because);
+    json_decref(given);
+    json_decref(record);
+    json_decref(before);
+    json_decref(id);
+    json_decref(observed);
+    plumb_buf_release(&what);
+    return error;
+}
+
+/* Creates sent again after a lost answer showed nothing made, before giving up. */
+#define CREATE_TRIES 3
+
+static int do_create(struct plumb_aws *aws, struct task *t)
+{
+    int error = 0, found = 0, tries;
+
+    /* Before creating: does it exist already? An interrupted earlier run may have made it
+     * (adopt it), or someone else did (refuse: import it instead). */
+    if (t->driver->lookup && !t->skip_lookup)
+        PLUMB_TRY(found = find_existing(aws, t, 0));
+    for (tries = 1; !found; tries++) {
+        error = t->driver->create(aws, t->props, &t->observed);
+        if (error != PLUMB_EUNCERTAIN || !t->driver->lookup || tries >= CREATE_TRIES)
+            goto done;
+        /*
+         * The create went out and its answer was lost (a dropped connection, a 5xx): it may
+         * have made the resource. The client does not resend a create (client.c,
+         * resend_is_safe), because a second one would make a second VPC or fail on the name
+         * the first one took: look for it first, and create again only when it is not there.
+         * The wait gives a new resource time to show in describes (EC2 is eventually
+         * consistent).
+         */
+        json_decref(t->observed);
+        t->observed = NULL;
+        t->lost_creates++;
+        if (!t->opts->quiet)
+            plumb_log_info("%s: %s; looking for what it made", t->address, plumb_error_message());
+        plumb_sleep_ms(1000L * tries);
+        PLUMB_TRY(found = find_existing(aws, t, 1));
+    }
+    error = converge(aws, t);
+done:
     return error;
 }
 
@@ -568,7 +697,10 @@ static int commit(struct run *r, struct task *t)
     journal(r, t->address, plumb_action_name(c->action), "done", entry);
     if (!r->opts->quiet)
         plumb_log_info("%s: %s complete after %s%s", t->address, verb_done(t->step), el,
-                       t->adopted ? " (adopted what an interrupted run had created)" : "");
+                       t->adopted && t->lost_creates
+                           ? " (found what its create had made before the answer was lost)"
+                       : t->adopted ? " (adopted what an interrupted run had created)"
+                                    : "");
 done:
     json_decref(old_props);
     json_decref(rec);

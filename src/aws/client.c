@@ -558,6 +558,45 @@ static int classify(const struct plumb_aws_error_info *e)
     return PLUMB_EAWS;
 }
 
+/*
+ * Whether a request may be sent again when its first sending may have taken effect (the
+ * connection dropped after it went out, or a 5xx, which can come after the work was done).
+ * Reads, updates, deletes and tagging may: a second arrival changes nothing, or fails as
+ * "not found", which their callers take as done. A create may not: a second CreateVpc makes a
+ * second VPC, a second CreateRole fails with EntityAlreadyExists although the first worked. The
+ * SDKs resend it anyway; plumb hands the doubt to its caller (PLUMB_EUNCERTAIN), which looks
+ * for what the first sending made before trying again (apply.c, do_create). A create whose
+ * input carries an idempotency token is the exception: the token is made once per call, so
+ * every resend carries the same one and AWS answers it with the first one's result.
+ */
+static const char *const creates_prefixes[] = {"Create", "Register", NULL};
+/* named as creates, but setting what is already set is a no-op */
+static const char *const idempotent_creates[] = {"CreateTags", "RegisterTargets", NULL};
+
+static int resend_is_safe(const struct plumb_aws_service *svc, const char *operation,
+                          const json_t *input)
+{
+    const json_t *op = plumb_aws_model_operation(svc, operation), *shape, *ref;
+    const char *const *p;
+    const char *name;
+    int create = 0;
+
+    for (p = creates_prefixes; *p; p++)
+        create |= strncmp(operation, *p, strlen(*p)) == 0;
+    if (!create || code_in(operation, idempotent_creates))
+        return 1;
+    shape = op ? plumb_aws_model_ref_shape(svc, json_object_get(op, "input")) : NULL;
+    json_object_foreach((json_t *)json_object_get(shape, "members"), name, ref)
+    {
+        /* the model's idempotencyToken members, which the protocol fills; and ECS's
+         * clientToken, which the model does not mark and the caller sets */
+        if (json_is_true(json_object_get(ref, "idempotencyToken")) ||
+            (strcasecmp(name, "clientToken") == 0 && json_is_string(json_object_get(input, name))))
+            return 1;
+    }
+    return 0;
+}
+
 /* Full jitter over a capped exponential: a random wait in [0, min(20 s, 1 s * 2^attempt)),
  * the AWS SDKs' standard mode (legacy mode uses 100 ms as base, as botocore did). */
 static long backoff_ms(const struct plumb_aws *aws, int attempt)
@@ -696,6 +735,30 @@ static void record_aws_error(const struct plumb_aws_error_info *e)
     has_aws_error = 1;
 }
 
+/* A create that may have taken effect, not resent: the transport error or the 5xx, and the
+ * doubt. */
+static int uncertain(const struct plumb_aws_error_info *e, const char *service,
+                     const char *operation)
+{
+    char *cause = e ? NULL : strdup(plumb_error_message());
+    int error;
+
+    if (e) {
+        record_aws_error(e);
+        error = plumb_error_set(PLUMB_EUNCERTAIN,
+                                "%s %s: %s%s%s (HTTP %ld, request id %s): whether it took effect "
+                                "is unknown",
+                                service, operation, e->code, e->message[0] ? ": " : "", e->message,
+                                e->status, e->request_id[0] ? e->request_id : "none");
+    } else {
+        error = plumb_error_set(PLUMB_EUNCERTAIN,
+                                "%s %s: %s: sent, but whether it took effect is unknown", service,
+                                operation, cause ? cause : "transport error");
+    }
+    free(cause);
+    return error;
+}
+
 int plumb_aws__call_with(struct plumb_aws *aws, const struct plumb_aws_credentials *creds,
                          const char *service, const char *operation, const json_t *input,
                          json_t **out)
@@ -705,7 +768,8 @@ int plumb_aws__call_with(struct plumb_aws *aws, const struct plumb_aws_credentia
     struct plumb_http_response resp;
     struct plumb_aws_error_info info;
     const char *source = "default";
-    int attempt = 0, error = 0, retryable, spent = 0;
+    int attempt = 0, error = 0, retryable, spent = 0, may_have_acted;
+    unsigned long sent = 0;
     double started = now_seconds(), t0;
 
     *out = NULL;
@@ -717,13 +781,17 @@ int plumb_aws__call_with(struct plumb_aws *aws, const struct plumb_aws_credentia
     PLUMB_TRY(plumb_aws_protocol_build(&req, svc, operation, input));
     if ((error = place_request(&req, aws, svc, &source)) < 0)
         goto done;
+    req.once = !resend_is_safe(svc, operation, input);
 
     for (;;) {
         attempt++;
         PLUMB_TRY(sign_request(&req, aws, svc, source, creds));
         t0 = now_seconds();
-        thread_requests++;
         error = plumb_http_send(&resp, &req, &aws->http);
+        /* What went on the wire, libcurl's own resends included: --stats and the executor's
+         * per-action counts are of requests sent, and a failed connect is still one try. */
+        sent += resp.sends ? resp.sends : 1;
+        thread_requests += resp.sends ? resp.sends : 1;
         plumb_log_debug("aws: %s %s attempt %d: %s%ld (%.0f ms)", service, operation, attempt,
                         error < 0 ? "transport error, " : "HTTP ", resp.status,
                         (now_seconds() - t0) * 1000.0);
@@ -735,9 +803,16 @@ int plumb_aws__call_with(struct plumb_aws *aws, const struct plumb_aws_credentia
         }
         if (error < 0) {
             retryable = 1; /* timeouts and dropped connections */
+            may_have_acted = resp.sends > 0;
         } else {
             plumb_aws_protocol_parse_error(&info, svc, &resp);
             retryable = is_retryable(&info);
+            /* a throttle is a refusal before any work; a 5xx may come after it */
+            may_have_acted = !is_throttle(&info) && resp.status >= 500;
+        }
+        if (retryable && may_have_acted && req.once) {
+            error = uncertain(error < 0 ? NULL : &info, service, operation);
+            goto done;
         }
         if (!retryable || attempt >= aws->max_attempts ||
             !take_retry_tokens(aws, error < 0 ? 10 : 5)) {
@@ -760,8 +835,7 @@ int plumb_aws__call_with(struct plumb_aws *aws, const struct plumb_aws_credentia
     }
 
 done:
-    stats_add(aws, svc ? svc->key : service, operation, (unsigned long)attempt, error < 0,
-              now_seconds() - started);
+    stats_add(aws, svc ? svc->key : service, operation, sent, error < 0, now_seconds() - started);
     plumb_http_request_release(&req);
     plumb_http_response_release(&resp);
     if (error < 0) {

@@ -199,9 +199,32 @@ static CURL *thread_easy(void)
     return easy;
 }
 
+struct send_ctx {
+    struct plumb_http_response *resp;
+    int once;
+};
+
+/*
+ * Called by libcurl each time the request is about to go out on a connection, new or reused:
+ * the only place that sees the resend libcurl makes by itself when a reused connection turns
+ * out dead (it cannot tell a server's idle close from a drop after the request arrived).
+ */
+static int on_send(void *ctx, char *conn_primary_ip, char *conn_local_ip, int conn_primary_port,
+                   int conn_local_port)
+{
+    struct send_ctx *c = ctx;
+
+    (void)conn_primary_ip, (void)conn_local_ip, (void)conn_primary_port, (void)conn_local_port;
+    if (c->once && c->resp->sends > 0)
+        return CURL_PREREQFUNC_ABORT;
+    c->resp->sends++;
+    return CURL_PREREQFUNC_OK;
+}
+
 int plumb_http_send(struct plumb_http_response *resp, const struct plumb_http_request *req,
                     const struct plumb_http_options *opts)
 {
+    struct send_ctx sctx = {resp, req->once};
     struct plumb_buf url = PLUMB_BUF_INIT, line = PLUMB_BUF_INIT;
     struct curl_slist *headers = NULL, *tmp;
     char errbuf[CURL_ERROR_SIZE] = "";
@@ -216,6 +239,7 @@ int plumb_http_send(struct plumb_http_response *resp, const struct plumb_http_re
     plumb_kvlist_release(&resp->headers);
     plumb_buf_clear(&resp->body);
     resp->status = 0;
+    resp->sends = 0;
     easy = thread_easy();
     PLUMB_ALLOC_CHECK(easy);
     PLUMB_TRY(build_url(&url, req));
@@ -262,6 +286,8 @@ int plumb_http_send(struct plumb_http_response *resp, const struct plumb_http_re
     curl_easy_setopt(easy, CURLOPT_WRITEDATA, resp);
     curl_easy_setopt(easy, CURLOPT_HEADERFUNCTION, on_header);
     curl_easy_setopt(easy, CURLOPT_HEADERDATA, resp);
+    curl_easy_setopt(easy, CURLOPT_PREREQFUNCTION, on_send);
+    curl_easy_setopt(easy, CURLOPT_PREREQDATA, &sctx);
 
     if (strcmp(req->method, "GET") == 0) {
         curl_easy_setopt(easy, CURLOPT_HTTPGET, 1L);
@@ -275,6 +301,13 @@ int plumb_http_send(struct plumb_http_response *resp, const struct plumb_http_re
     }
 
     rc = curl_easy_perform(easy);
+    if (rc == CURLE_ABORTED_BY_CALLBACK && req->once && resp->sends) {
+        error = plumb_error_set(PLUMB_ENET,
+                                "%s %s: the connection died after the request was sent, and "
+                                "it must not be sent twice",
+                                req->method, req->url_base);
+        goto done;
+    }
     if (rc != CURLE_OK) {
         error = plumb_error_set(PLUMB_ENET, "%s %s: %s%s%s", req->method, req->url_base,
                                 curl_easy_strerror(rc), errbuf[0] ? ": " : "", errbuf);

@@ -21,10 +21,16 @@ struct plumb_http_request {
     struct plumb_kvlist query;   /* raw names and values, in order */
     struct plumb_kvlist headers; /* must include Host once signed */
     struct plumb_buf body;
+    /* 1: must not reach the server twice in one send. libcurl resends a request on a fresh
+     * connection when a reused one died before any answer; for a create that may have taken
+     * effect already, that send is refused and the transfer fails (its outcome unknown). */
+    int once;
 };
 
 struct plumb_http_response {
     long status;                 /* 0 when no response arrived */
+    unsigned sends;              /* times the request went out: 0 when no connection was made,
+                                    2 or more when libcurl resent it on a fresh connection */
     struct plumb_kvlist headers; /* names as received */
     struct plumb_buf body;
 };
@@ -50,7 +56,8 @@ void plumb_http_global_cleanup(void);
 /*
  * Sends `req` and fills `resp`. Returns 0 when any HTTP response arrived (whatever its status),
  * PLUMB_ENET for transport failures (DNS, connect, TLS, timeout, dropped connection) with the
- * curl error in the message.
+ * curl error in the message. resp->sends says whether the request may have reached the server
+ * (a failure with sends == 0 never left this machine) and counts libcurl's own resends.
  */
 int plumb_http_send(struct plumb_http_response *resp, const struct plumb_http_request *req,
                     const struct plumb_http_options *opts);

@@ -111,6 +111,16 @@ static time_t parse_iso8601(const char *s)
     return t;
 }
 
+/*
+ * Whether `t` seconds since the epoch falls in the years 1000 to 9999, all that the output
+ * form "2015-08-30T12:36:00Z" (plumb_time_iso8601) writes: strftime writes other years short,
+ * or cut off past its 20 characters. No AWS timestamp is outside; a value that is, is wrong.
+ */
+static int time_writable(double t)
+{
+    return t >= -30610224000.0 && t < 253402300800.0;
+}
+
 /* Services send epoch seconds, ISO 8601 or RFC 822; botocore accepts all three anywhere. */
 static int parse_time_text(time_t *out, const char *s)
 {
@@ -124,7 +134,7 @@ static int parse_time_text(time_t *out, const char *s)
     else if ((*out = parse_iso8601(s)) == -1)
         *out = parse_rfc822(s);
     /* -1 is also one second before the epoch; no AWS timestamp is. */
-    return *out == -1 ? -1 : 0;
+    return *out == -1 || !time_writable((double)*out) ? -1 : 0;
 }
 
 time_t plumb_aws_protocol__input_time(const json_t *value)
@@ -177,7 +187,7 @@ json_t *plumb_aws_protocol__output_time(const json_t *value)
 
     if (json_is_string(value)) {
         out = plumb_aws_protocol__output_time_text(json_string_value(value));
-    } else if (json_is_number(value) && isfinite(json_number_value(value))) {
+    } else if (json_is_number(value) && time_writable(json_number_value(value))) {
         plumb_time_iso8601(iso, floor_seconds(json_number_value(value)));
         out = json_string(iso);
     }
@@ -636,7 +646,7 @@ static void validate_value(struct validation *v, const json_t *shape, const json
             problem(v, "%s must be a boolean", vpath(v));
     } else if (strcmp(type, "timestamp") == 0) {
         time_t t;
-        if (!(json_is_number(value) && isfinite(json_number_value(value))) &&
+        if (!(json_is_number(value) && time_writable(json_number_value(value))) &&
             !(json_is_string(value) && parse_time_text(&t, json_string_value(value)) == 0))
             problem(v, "%s must be a timestamp (ISO 8601 or epoch seconds)", vpath(v));
     } else if (strcmp(type, "blob") == 0) {

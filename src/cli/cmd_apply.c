@@ -75,70 +75,6 @@ static int refuse_destruction(struct plumb_session *s, const struct plumb_plan *
     return refused;
 }
 
-static json_t *load_plan_file(const char *path)
-{
-    json_error_t jerr;
-    json_t *doc = json_load_file(path, 0, &jerr);
-
-    if (!doc)
-        plumb_error_set(PLUMB_EINVALID, "%s:%d:%d: not a plumb plan: %s", path, jerr.line,
-                        jerr.column, jerr.text);
-    else if (!json_is_string(json_object_get(doc, "format_version")) ||
-             strcmp(json_string_value(json_object_get(doc, "format_version")),
-                    PLUMB_PLAN_FORMAT_VERSION) != 0) {
-        plumb_error_set(PLUMB_EINVALID, "%s: plan format %s is not one this plumb reads (%s)", path,
-                        json_string_value(json_object_get(doc, "format_version")),
-                        PLUMB_PLAN_FORMAT_VERSION);
-        json_decref(doc);
-        doc = NULL;
-    }
-    return doc;
-}
-
-/* A saved plan applies only to the state and configuration it was made from. */
-static int check_saved_plan(const json_t *saved, const struct plumb_plan *now, const char *path)
-{
-    const json_t *st = json_object_get(saved, "state"),
-                 *changes = json_object_get(saved, "changes");
-    const char *lineage = json_string_value(json_object_get(st, "lineage"));
-    size_t i, k = 0;
-
-    if ((lineage || now->lineage) &&
-        (!lineage || !now->lineage || strcmp(lineage, now->lineage) != 0))
-        return plumb_error_set(
-            PLUMB_ECONFLICT, "%s was made for another state (lineage %s, now %s): plan again", path,
-            lineage ? lineage : "none", now->lineage ? now->lineage : "none");
-    if (json_integer_value(json_object_get(st, "serial")) != now->serial)
-        return plumb_error_set(PLUMB_ECONFLICT,
-                               "%s is stale: state changed since it was made (serial %lld, now "
-                               "%ld): plan again",
-                               path, (long long)json_integer_value(json_object_get(st, "serial")),
-                               now->serial);
-    if (!json_is_string(json_object_get(saved, "config_hash")) ||
-        strcmp(json_string_value(json_object_get(saved, "config_hash")), now->config_hash) != 0)
-        return plumb_error_set(PLUMB_ECONFLICT,
-                               "%s is stale: the configuration, a variable or a secret changed "
-                               "since it was made: plan again",
-                               path);
-    for (i = 0; i < now->nchanges; i++) {
-        const json_t *c = json_array_get(changes, k);
-        if (now->changes[i].action == PLUMB_ACTION_NOOP)
-            continue;
-        while (c && strcmp(json_string_value(json_object_get(c, "action")), "no-op") == 0)
-            c = json_array_get(changes, ++k);
-        if (!c ||
-            strcmp(json_string_value(json_object_get(c, "address")), now->changes[i].address) ||
-            strcmp(json_string_value(json_object_get(c, "action")),
-                   plumb_action_name(now->changes[i].action)))
-            return plumb_error_set(PLUMB_ECONFLICT,
-                                   "%s no longer matches what apply would do: "
-                                   "plan again",
-                                   path);
-        k++;
-    }
-    return 0;
-}
-
 static void print_outputs(const struct plumb_model *m)
 {
     const char *k;
@@ -228,7 +164,7 @@ static int run(struct plumb_cli *cli, int destroy)
     for (i = 0; i < cli->opts.n; i++)
         if (strcmp(cli->opts.v[i].name, "--target") == 0)
             json_array_append_new(targets, json_string(cli->opts.v[i].value));
-    if (plan_file && !(saved = load_plan_file(plan_file))) {
+    if (plan_file && plumb_plan_load_saved(&saved, plan_file) < 0) {
         plumb_cli_error(cli, NULL);
         json_decref(targets);
         return PLUMB_EXIT_ERROR;
@@ -260,7 +196,7 @@ static int run(struct plumb_cli *cli, int destroy)
         plumb_cli_error(cli, NULL);
         goto done;
     }
-    if (saved && check_saved_plan(saved, plan, plan_file) < 0) {
+    if (saved && plumb_plan_check_saved(saved, plan, plan_file) < 0) {
         plumb_cli_error(cli, NULL);
         goto done;
     }

@@ -231,7 +231,23 @@ static int deploy_role(struct plumb_session *s, const char *provider, const char
                    "plumb bootstrap: GitHub Actions deploys of this environment", "Tags", "Key",
                    "plumb:project", "Value", s->project->name, "Key", "plumb:env", "Value", s->env);
     PLUMB_ALLOC_CHECK(in);
-    PLUMB_TRY(plumb_aws_call(s->aws, "iam", "CreateRole", in, &out));
+    error = plumb_aws_call(s->aws, "iam", "CreateRole", in, &out);
+    if (error == PLUMB_EUNCERTAIN) {
+        /* its answer lost (client.c, resend_is_safe): made if GetRole finds it, else made
+         * again */
+        json_t *name_only = json_pack("{s:s}", "RoleName", name.ptr);
+        PLUMB_ALLOC_CHECK(name_only);
+        json_decref(out);
+        out = NULL;
+        error = plumb_aws_call(s->aws, "iam", "GetRole", name_only, &out);
+        json_decref(name_only);
+        if (error == PLUMB_ENOTFOUND) {
+            json_decref(out);
+            out = NULL;
+            error = plumb_aws_call(s->aws, "iam", "CreateRole", in, &out);
+        }
+    }
+    PLUMB_TRY(error);
     json_decref(in);
     in = json_pack("{s:s, s:s}", "RoleName", name.ptr, "PolicyArn", DEPLOY_POLICY);
     PLUMB_ALLOC_CHECK(in);
@@ -261,7 +277,11 @@ static int ci_identity(struct plumb_session *s)
     if (!repo)
         return 0;
     printf("CI identity (GitHub Actions, %s):\n", repo->scalar);
-    if ((error = github_provider(s->aws, &provider)) == 0)
+    /* it lists the providers before it creates one: after a create whose answer was lost
+     * (client.c, resend_is_safe), a second pass finds what it made, or makes it */
+    if ((error = github_provider(s->aws, &provider)) == PLUMB_EUNCERTAIN)
+        error = github_provider(s->aws, &provider);
+    if (error == 0)
         error = deploy_role(s, provider, repo->scalar);
     free(provider);
     return error;

@@ -11,22 +11,6 @@
 #include "schema/schema.h"
 #include "util/error.h"
 
-const char *plumb_action_name(enum plumb_action a)
-{
-    switch (a) {
-    case PLUMB_ACTION_CREATE:
-        return "create";
-    case PLUMB_ACTION_UPDATE:
-        return "update";
-    case PLUMB_ACTION_REPLACE:
-        return "replace";
-    case PLUMB_ACTION_DELETE:
-        return "delete";
-    default:
-        return "no-op";
-    }
-}
-
 /* ---- comparing ------------------------------------------------------------------------ */
 
 static int fingerprint_of(const json_t *v, const char **out)

@@ -93,4 +93,16 @@ json_t *plumb_plan_to_json(const struct plumb_plan *p, struct plumb_state *st);
 /* A hash over the resolved desired properties of every resource (secrets by fingerprint). */
 int plumb_plan_config_hash(char out[72], const struct plumb_model *m, struct plumb_state *st);
 
+/*
+ * Saved plans (saved.c): `plan --out FILE` writes plumb_plan_to_json's document, `apply FILE`
+ * reads it back. Parsing checks what apply reads — format_version, state.lineage and serial,
+ * config_hash, every change's address and action — so a file from anywhere is refused with
+ * PLUMB_EINVALID, naming `name`, rather than trusted. `*out` is the document.
+ */
+int plumb_plan_parse_saved(json_t **out, const char *text, size_t len, const char *name);
+int plumb_plan_load_saved(json_t **out, const char *path);
+/* PLUMB_ECONFLICT unless `saved` (as parsed above) was made from the state and configuration
+ * `now` was, and plans the changes `now` does. */
+int plumb_plan_check_saved(const json_t *saved, const struct plumb_plan *now, const char *name);
+
 #endif

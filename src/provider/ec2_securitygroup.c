@@ -407,7 +407,9 @@ static int revoke(struct plumb_aws *aws, const struct direction *d, const char *
 /*
  * Authorize. Just after CreateSecurityGroup AWS may not know the group yet
  * (InvalidGroup.NotFound naming it): that is retried; the same error naming a peer group the
- * rules reference is the user's and fails at once.
+ * rules reference is the user's and fails at once. A rule that is there already
+ * (InvalidPermission.Duplicate) is what was asked for: the client resends an Authorize whose
+ * answer was lost, and the resend finds the rule the first one made.
  */
 static int authorize(struct plumb_aws *aws, const struct direction *d, const char *group_id,
                      json_t *perms)
@@ -423,6 +425,8 @@ static int authorize(struct plumb_aws *aws, const struct direction *d, const cha
         out = NULL;
         error = plumb_aws_call(aws, "ec2", d->authorize, in, &out);
         json_decref(out);
+        if (error < 0 && plumb_ec2__last_code_is("InvalidPermission.Duplicate"))
+            error = 0;
         e = plumb_aws_last_error();
         if (error == 0 || i >= SETTLE_ATTEMPTS ||
             !plumb_ec2__last_code_is("InvalidGroup.NotFound") || !strstr(e->message, group_id))

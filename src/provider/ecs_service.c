@@ -33,6 +33,7 @@
  * deployment circuit breaker), with its reason. remove scales the service to 0 first, then
  * deletes it with force; wait_deleted waits for INACTIVE.
  */
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -44,6 +45,7 @@
 #include "provider/util.h"
 #include "schema/schema.h"
 #include "util/error.h"
+#include "util/sys.h"
 
 #define TYPE_NAME "AWS::ECS::Service"
 /* DescribeServices takes at most 10 services (of one cluster) per call. */
@@ -366,6 +368,15 @@ static int svc_create(struct plumb_aws *aws, const json_t *props, json_t **obser
     tags = plumb_ecs__ecs_tags(json_object_get(props, "Tags"));
     if (json_array_size(tags))
         json_object_set(in, "tags", tags);
+    /* ECS's idempotency token (the model does not mark it, so the client does not fill it):
+     * the client may then resend CreateService after a lost answer, and AWS answers a resend
+     * with the service the first one made instead of refusing the name. */
+    {
+        char token[33];
+        snprintf(token, sizeof(token), "%016" PRIx64 "%016" PRIx64, plumb_random_u64(),
+                 plumb_random_u64());
+        json_object_set_new(in, "clientToken", json_string(token));
+    }
     /* one call: nothing half-made to clean up when it fails */
     PLUMB_TRY(plumb_aws_call(aws, "ecs", "CreateService", in, &out));
     made = json_object_get(out, "service");

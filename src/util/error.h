@@ -8,15 +8,17 @@
 
 enum plumb_error_code {
     PLUMB_OK = 0,
-    PLUMB_ERROR = -1,      /* anything without a more specific code */
-    PLUMB_ENOTFOUND = -2,  /* the thing asked for does not exist */
-    PLUMB_ECONFLICT = -3,  /* it exists already, or changed under us */
-    PLUMB_ETHROTTLED = -4, /* the service throttled us beyond our retries */
-    PLUMB_ELOCKED = -5,    /* another writer holds the lock */
-    PLUMB_EINVALID = -6,   /* bad input: config, arguments, environment */
-    PLUMB_EAUTH = -7,      /* credentials missing, expired or refused */
-    PLUMB_EAWS = -8,       /* an AWS API error not covered above */
-    PLUMB_ENET = -9,       /* transport: DNS, connect, TLS, timeout, dropped connection */
+    PLUMB_ERROR = -1,       /* anything without a more specific code */
+    PLUMB_ENOTFOUND = -2,   /* the thing asked for does not exist */
+    PLUMB_ECONFLICT = -3,   /* it exists already, or changed under us */
+    PLUMB_ETHROTTLED = -4,  /* the service throttled us beyond our retries */
+    PLUMB_ELOCKED = -5,     /* another writer holds the lock */
+    PLUMB_EINVALID = -6,    /* bad input: config, arguments, environment */
+    PLUMB_EAUTH = -7,       /* credentials missing, expired or refused */
+    PLUMB_EAWS = -8,        /* an AWS API error not covered above */
+    PLUMB_ENET = -9,        /* transport: DNS, connect, TLS, timeout, dropped connection */
+    PLUMB_EUNCERTAIN = -10, /* a create was sent and its answer lost (a dropped connection, a
+                               5xx): whether it took effect is unknown, so it was not resent */
 };
 
 struct plumb_error {

@@ -93,7 +93,10 @@ time_t plumb_time_parse_iso8601(const char *s)
         p++;
     } else if (*p == '+' || *p == '-') {
         int hh, mm;
-        if (sscanf(p + 1, "%2d:%2d", &hh, &mm) != 2)
+        /* Exactly "+hh:mm", the 6 characters stepped over below: %2d alone also takes "+0:00",
+         * and stepping over 6 then went past the end of the string. */
+        if (strspn(p + 1, "0123456789") != 2 || p[3] != ':' || strspn(p + 4, "0123456789") != 2 ||
+            sscanf(p + 1, "%2d:%2d", &hh, &mm) != 2)
             return -1;
         off = (hh * 3600L + mm * 60L) * (*p == '-' ? -1 : 1);
         p += 6;

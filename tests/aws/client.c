@@ -443,6 +443,169 @@ Test(client, requests_are_signed)
     plumb_aws_free(aws);
 }
 
+/* ---- creates whose outcome is unknown ------------------------------------------------------ */
+
+/* CreateRole's input; the flaky server answers it like any call */
+static json_t *create_role_input(void)
+{
+    return json_pack("{s:s, s:s}", "RoleName", "r", "AssumeRolePolicyDocument", "{}");
+}
+
+/* The `n`-th line (from 0) of the server's request log, or "". */
+static void request_line(int n, char *out, size_t size)
+{
+    FILE *f = fopen(log_path, "r");
+    char line[2048];
+    int i = 0;
+
+    out[0] = '\0';
+    if (!f)
+        return;
+    while (fgets(line, sizeof(line), f))
+        if (i++ == n)
+            snprintf(out, size, "%s", line);
+    fclose(f);
+}
+
+/* A create whose connection dropped after it was sent may have worked: a second one could make
+ * a second resource, so it is not resent; the caller is told the outcome is unknown. */
+Test(client, create_not_resent_after_a_dropped_connection)
+{
+    static const char *const answers[] = {"drop", "ok", NULL};
+    struct plumb_aws *aws;
+    json_t *in = create_role_input(), *out = NULL;
+
+    start_flaky(answers);
+    cr_assert_eq(plumb_aws_new(&aws, NULL), 0);
+    cr_expect_eq(plumb_aws_call(aws, "iam", "CreateRole", in, &out), PLUMB_EUNCERTAIN, "%s",
+                 plumb_error_message());
+    cr_expect_null(out);
+    cr_expect_eq(requests_seen(), 1);
+    cr_expect_eq(nsleeps, 0);
+    cr_expect(strstr(plumb_error_message(), "iam CreateRole: ") != NULL, "%s",
+              plumb_error_message());
+    cr_expect(strstr(plumb_error_message(), "whether it took effect is unknown") != NULL, "%s",
+              plumb_error_message());
+    json_decref(in);
+    plumb_aws_free(aws);
+}
+
+/* A 5xx can come after the work was done: the same doubt, with the AWS error kept. */
+Test(client, create_not_resent_after_a_5xx)
+{
+    static const char *const answers[] = {"500", "ok", NULL};
+    const struct plumb_aws_error_info *e;
+    struct plumb_aws *aws;
+    json_t *in = create_role_input(), *out = NULL;
+
+    start_flaky(answers);
+    cr_assert_eq(plumb_aws_new(&aws, NULL), 0);
+    cr_expect_eq(plumb_aws_call(aws, "iam", "CreateRole", in, &out), PLUMB_EUNCERTAIN, "%s",
+                 plumb_error_message());
+    cr_expect_eq(requests_seen(), 1);
+    cr_expect(strstr(plumb_error_message(), "InternalFailure: oops (HTTP 500") != NULL, "%s",
+              plumb_error_message());
+    e = plumb_aws_last_error();
+    cr_assert_not_null(e);
+    cr_expect_eq(e->status, 500);
+    json_decref(in);
+    plumb_aws_free(aws);
+}
+
+/* A throttle refuses the request before any work: a create is resent after it; and so after a
+ * connection that never opened (nothing was sent). */
+Test(client, create_resent_after_a_throttle_or_a_failed_connect)
+{
+    static const char *const answers[] = {"throttle", "ok", NULL};
+    struct plumb_aws *aws;
+    json_t *in = create_role_input(), *out = NULL;
+
+    start_flaky(answers);
+    cr_assert_eq(plumb_aws_new(&aws, NULL), 0);
+    cr_expect_eq(plumb_aws_call(aws, "iam", "CreateRole", in, &out), 0, "%s",
+                 plumb_error_message());
+    cr_expect_eq(requests_seen(), 2);
+    json_decref(out);
+    out = NULL;
+    plumb_aws_free(aws);
+
+    /* port 1 on loopback: refused, nothing sent */
+    setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:1", 1);
+    setenv("AWS_MAX_ATTEMPTS", "2", 1);
+    nsleeps = 0;
+    cr_assert_eq(plumb_aws_new(&aws, NULL), 0);
+    cr_expect_eq(plumb_aws_call(aws, "iam", "CreateRole", in, &out), PLUMB_ENET, "%s",
+                 plumb_error_message());
+    cr_expect_eq(nsleeps, 1, "the create was tried again");
+    cr_expect(strstr(plumb_error_message(), "after 2 attempts") != NULL, "%s",
+              plumb_error_message());
+    json_decref(in);
+    plumb_aws_free(aws);
+}
+
+/* A create carrying an idempotency token is resent: the token is made once per call, so AWS
+ * sees the same one twice and answers the second with the first one's result. */
+Test(client, create_with_an_idempotency_token_is_resent_with_the_same_token)
+{
+    static const char *const answers[] = {"drop", "json", NULL};
+    struct plumb_aws *aws;
+    json_t *in = json_pack("{s:s}", "Name", "s"), *out = NULL;
+    char first[2048], second[2048];
+    const char *a, *b;
+
+    start_flaky(answers);
+    cr_assert_eq(plumb_aws_new(&aws, NULL), 0);
+    cr_expect_eq(plumb_aws_call(aws, "secretsmanager", "CreateSecret", in, &out), 0, "%s",
+                 plumb_error_message());
+    cr_assert_eq(requests_seen(), 2);
+    request_line(0, first, sizeof(first));
+    request_line(1, second, sizeof(second));
+    a = strstr(first, "\"ClientRequestToken\"");
+    b = strstr(second, "\"ClientRequestToken\"");
+    cr_assert(a && b, "%s / %s", first, second);
+    cr_expect_eq(strncmp(a, b, 60), 0, "%.60s / %.60s", a, b);
+    json_decref(out);
+    json_decref(in);
+    plumb_aws_free(aws);
+}
+
+/*
+ * On a kept-alive connection that dies before any answer, libcurl sends the request again by
+ * itself. --stats counts that request (it reached the server); for a create, the second
+ * sending is refused: the first one may have worked.
+ */
+Test(client, libcurl_resends_are_counted_and_refused_for_creates)
+{
+    static const char *const answers[] = {"--keep-alive", "ok",   "drop", "ok",
+                                          "ok",           "drop", "ok",   NULL};
+    struct plumb_aws *aws;
+    json_t *in = create_role_input(), *out = NULL;
+
+    start_flaky(answers);
+    cr_assert_eq(plumb_aws_new(&aws, NULL), 0);
+    cr_assert_eq(plumb_aws_call(aws, "sts", "GetCallerIdentity", NULL, &out), 0, "%s",
+                 plumb_error_message());
+    json_decref(out);
+    cr_assert_eq(plumb_aws_call(aws, "sts", "GetCallerIdentity", NULL, &out), 0, "%s",
+                 plumb_error_message());
+    json_decref(out);
+    cr_expect_eq(requests_seen(), 3);
+    cr_expect_eq(plumb_aws_stats_calls(aws, "sts"), 3, "%lu", plumb_aws_stats_calls(aws, "sts"));
+    cr_expect_eq(nsleeps, 0, "libcurl's resend is not one of plumb's retries");
+
+    /* the 4th answer (ok) keeps the connection; CreateRole meets the 5th (drop) on it */
+    cr_assert_eq(plumb_aws_call(aws, "sts", "GetCallerIdentity", NULL, &out), 0, "%s",
+                 plumb_error_message());
+    json_decref(out);
+    out = NULL;
+    cr_expect_eq(plumb_aws_call(aws, "iam", "CreateRole", in, &out), PLUMB_EUNCERTAIN, "%s",
+                 plumb_error_message());
+    cr_expect_eq(requests_seen(), 5, "the create reached the server once");
+    cr_expect_eq(plumb_aws_stats_calls(aws, "iam"), 1);
+    json_decref(in);
+    plumb_aws_free(aws);
+}
+
 /* TLS is always verified: a self-signed server is refused until AWS_CA_BUNDLE trusts it. */
 Test(client, tls_verified_and_ca_bundle_honoured)
 {

@@ -382,6 +382,39 @@ Test(protocol_parse, query_timestamps_with_offsets_become_utc)
     json_decref(out);
 }
 
+/* strftime writes years past 9999 cut off and years before 1000 short: epoch seconds
+ * 99999999999999 in a response came out as "3170843-11-07T09:46:", read from a buffer
+ * strftime had given up on. Such a time is refused as a wrong value; the ends still fit. */
+Test(protocol_parse, timestamps_outside_years_1000_to_9999_are_refused)
+{
+    json_t *out;
+
+    cr_assert_str_eq(parse_fails("iam", "GetRole",
+                                 "<GetRoleResponse><GetRoleResult><Role><RoleName>r</RoleName>"
+                                 "<CreateDate>99999999999999</CreateDate></Role></GetRoleResult>"
+                                 "</GetRoleResponse>"),
+                     "iam GetRole: response value 'Role.CreateDate' is not a timestamp: "
+                     "'99999999999999'");
+    cr_assert_str_eq(parse_fails("iam", "GetRole",
+                                 "<GetRoleResponse><GetRoleResult><Role><RoleName>r</RoleName>"
+                                 "<CreateDate>Mon, 01 Jan 0999 00:00:00 GMT</CreateDate></Role>"
+                                 "</GetRoleResult></GetRoleResponse>"),
+                     "iam GetRole: response value 'Role.CreateDate' is not a timestamp: "
+                     "'Mon, 01 Jan 0999 00:00:00 GMT'");
+    cr_assert_str_eq(
+        parse_fails("dynamodb", "DescribeTable", "{\"Table\": {\"CreationDateTime\": -1e12}}"),
+        "dynamodb DescribeTable: response value 'Table.CreationDateTime' is not a "
+        "timestamp");
+    assert_invalid("rds", "DescribeEvents", "{\"StartTime\": 1e15}",
+                   "DescribeEvents: StartTime must be a timestamp (ISO 8601 or epoch seconds)");
+    out = parse_ok("dynamodb", "DescribeTable", 200,
+                   "{\"Table\": {\"CreationDateTime\": 253402300799.5, "
+                   "\"ArchivalSummary\": {\"ArchivalDateTime\": -30610224000}}}");
+    assert_json(out, "{\"Table\": {\"CreationDateTime\": \"9999-12-31T23:59:59Z\", "
+                     "\"ArchivalSummary\": {\"ArchivalDateTime\": \"1000-01-01T00:00:00Z\"}}}");
+    json_decref(out);
+}
+
 Test(protocol_parse, xml_bad_values_name_the_member_path)
 {
     cr_assert_str_eq(parse_fails("iam", "ListRoles",

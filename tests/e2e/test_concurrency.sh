@@ -89,9 +89,10 @@ for _ in $(seq 1 200); do
   sleep 0.05
 done
 readers_ok=1
+# E2E_READER_TIMEOUT: how long a reader may take (tests/memcheck.sh allows valgrind more)
 for c in "state list" "plan --refresh=false" "output" "runs"; do
   # shellcheck disable=SC2086 # the command and its options are words
-  timeout 10 "$PLUMB" -C "$proj" $c -e stage >/dev/null 2>"$E2E_TMP/re" || {
+  timeout "${E2E_READER_TIMEOUT:-10}" "$PLUMB" -C "$proj" $c -e stage >/dev/null 2>"$E2E_TMP/re" || {
     echo "  '$c' during an apply failed: $(cat "$E2E_TMP/re")" >&2
     readers_ok=0
   }

@@ -64,7 +64,7 @@ check "A, with B's state pulled, has nothing to do" expect_rc 0
 
 # --- one writer at a time, across machines ----------------------------------------------------
 # A's apply runs slowly (every request 2 s late) and holds the lock meanwhile
-python3 "$PLUMB_SOURCE_DIR/tests/tools/latency_proxy.py" --target "$MOTO_URL" --latency-ms 2000 >"$E2E_TMP/port" &
+python3 "$PLUMB_SOURCE_DIR/tests/tools/fault_proxy.py" --target "$MOTO_URL" --latency-ms 2000 >"$E2E_TMP/port" &
 proxy=$!
 until [ -s "$E2E_TMP/port" ]; do sleep 0.05; done
 write_project "$a" 60 5 # two actions, one after the other: a checkpoint between them

@@ -3,6 +3,7 @@
 list given on the command line (the last one repeats):
 
   ok         200, an STS GetCallerIdentity result (query protocol XML)
+  json       200, {} (a JSON protocol result with nothing in it)
   throttle   400 Throttling (query protocol error)
   503 / 500  that status with an InternalFailure body
   denied     403 AccessDenied
@@ -10,6 +11,9 @@ list given on the command line (the last one repeats):
   inuse      400 ResourceInUse (ELBv2's "still referenced")
   drop       close the connection without answering
   slow       wait 3 s, then answer ok (for timeouts)
+
+With --keep-alive its answers keep the connection open, as AWS endpoints do, so a "drop" on
+a reused connection is one libcurl resends by itself.
 
 With --cert and --key it speaks HTTPS. It prints its port on the first line once it listens, and appends one line per request
 (method, path, the Authorization header's presence) to the file named by --log.
@@ -43,6 +47,7 @@ def main():
     ap.add_argument("--log", required=True)
     ap.add_argument("--cert", help="serve HTTPS with this certificate (PEM)")
     ap.add_argument("--key", help="the certificate's private key (PEM)")
+    ap.add_argument("--keep-alive", action="store_true", help="answer without Connection: close")
     ap.add_argument("answers", nargs="+")
     args = ap.parse_args()
     answers = list(args.answers)
@@ -73,6 +78,7 @@ def main():
                 answer = "ok"
             status, payload = {
                 "ok": (200, OK),
+                "json": (200, b"{}"),
                 "throttle": (400, error("Throttling", "Rate exceeded")),
                 "503": (503, error("ServiceUnavailable", "try again")),
                 "500": (500, error("InternalFailure", "oops")),
@@ -84,10 +90,11 @@ def main():
             self.send_header("Content-Type", "text/xml")
             self.send_header("Content-Length", str(len(payload)))
             self.send_header("x-amzn-RequestId", "req-%d" % i)
-            # Like moto, no keep-alive: otherwise libcurl silently re-sends a request whose
-            # reused connection was dropped, and the drop would never reach plumb's retries.
-            self.send_header("Connection", "close")
-            self.close_connection = True
+            # Like moto, no keep-alive unless asked: libcurl resends by itself a request whose
+            # reused connection was dropped, which only the tests of that case want.
+            if not args.keep_alive:
+                self.send_header("Connection", "close")
+                self.close_connection = True
             self.end_headers()
             self.wfile.write(payload)
 

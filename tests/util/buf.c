@@ -97,3 +97,16 @@ Test(util_sys, iso8601_round_trip)
     cr_assert_eq(plumb_time_parse_iso8601("2015-08-30T14:36:00+02:00"), 1440938160);
     cr_assert_eq(plumb_time_parse_iso8601("yesterday"), -1);
 }
+
+/* "+0:00" passed for an offset and parsing read past the end of the string (found by
+ * tests/fuzz/fuzz_xml.c, tests/fuzz/corpus/xml/crash-offset-too-short.xml). */
+Test(util_sys, iso8601_offsets_are_exactly_hh_mm)
+{
+    cr_assert_eq(plumb_time_parse_iso8601("2015-08-30T10:06:00-02:30"), 1440938160);
+    cr_assert_eq(plumb_time_parse_iso8601("2015-08-30T12:36:00+0:00"), -1);
+    cr_assert_eq(plumb_time_parse_iso8601("2015-08-30T12:36:00+00:0"), -1);
+    cr_assert_eq(plumb_time_parse_iso8601("2015-08-30T12:36:00+ 1:00"), -1);
+    cr_assert_eq(plumb_time_parse_iso8601("2015-08-30T12:36:00+01:-1"), -1);
+    cr_assert_eq(plumb_time_parse_iso8601("2015-08-30T12:36:00+0100"), -1);
+    cr_assert_eq(plumb_time_parse_iso8601("2015-08-30T12:36:00+"), -1);
+}
