@@ -64,6 +64,23 @@ expect_err_lines() {
   return 1
 }
 
+# chain_project DIR PROJECT N: a plumb.yaml of N log groups /PROJECT/<env>/gI, each depending on
+# the one before (many action boundaries for kills and races); log_groups PROJECT counts them.
+chain_project() {
+  local i
+  mkdir -p "$1"
+  {
+    printf 'project: %s\nregion: us-east-1\nenvironments: { stage: {} }\nresources:\n' "$2"
+    for i in $(seq 1 "$3"); do
+      echo "  g$i:"
+      echo "    type: AWS::Logs::LogGroup"
+      [ "$i" -gt 1 ] && echo "    depends_on: [g$((i - 1))]"
+      echo "    properties: { LogGroupName: \"/$2/\${env}/g$i\", RetentionInDays: 7 }"
+    done
+  } >"$1/plumb.yaml"
+}
+log_groups() { aws logs describe-log-groups --log-group-name-prefix "/$1/" --query 'length(logGroups)' --output text; }
+
 finish() {
   local passed failed
   passed=$(grep -c pass "$E2E_RESULTS")

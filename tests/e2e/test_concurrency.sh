@@ -12,19 +12,8 @@ moto_enable_auth
 proj="$E2E_TMP/proj"
 mkdir -p "$proj"
 n=30
-{
-  echo "project: race"
-  echo "region: us-east-1"
-  echo "environments: { stage: {} }"
-  echo "resources:"
-  for i in $(seq 1 $n); do
-    echo "  g$i:"
-    echo "    type: AWS::Logs::LogGroup"
-    [ "$i" -gt 1 ] && echo "    depends_on: [g$((i - 1))]"
-    echo "    properties: { LogGroupName: \"/race/\${env}/g$i\", RetentionInDays: 7 }"
-  done
-} >"$proj/plumb.yaml"
-count() { aws logs describe-log-groups --log-group-name-prefix /race/ --query 'length(logGroups)' --output text; }
+chain_project "$proj" race "$n"
+count() { log_groups race; }
 
 # race CMD: starts two plumb CMD at once; sets WIN/LOSE to the outputs' files, RC1/RC2, PID1/PID2
 race() {

@@ -11,20 +11,9 @@ moto_enable_auth
 proj="$E2E_TMP/proj"
 mkdir -p "$proj"
 n=40
-{
-  echo "project: crash"
-  echo "region: us-east-1"
-  echo "environments: { stage: {} }"
-  echo "resources:"
-  for i in $(seq 1 $n); do
-    echo "  g$i:"
-    echo "    type: AWS::Logs::LogGroup"
-    [ "$i" -gt 1 ] && echo "    depends_on: [g$((i - 1))]"
-    echo "    properties: { LogGroupName: \"/crash/\${env}/g$i\", RetentionInDays: 7 }"
-  done
-} >"$proj/plumb.yaml"
+chain_project "$proj" crash "$n"
 
-count() { aws logs describe-log-groups --log-group-name-prefix /crash/ --query 'length(logGroups)' --output text; }
+count() { log_groups crash; }
 
 for delay in 0.25 0.2 0.2 0.2 0.2; do
   "$PLUMB" -C "$proj" -q apply -e stage --auto-approve --parallelism 4 >/dev/null 2>&1 &
