@@ -16,7 +16,7 @@ export PLUMB=$plumb
 E2E_TMP=$(mktemp -d)
 . tests/tools/moto.sh
 proxy=""
-trap 'kill $proxy 2>/dev/null; moto_stop; rm -rf "$E2E_TMP"' EXIT
+trap '{ [ -z "$proxy" ] || kill "$proxy" 2>/dev/null; } || true; moto_stop; rm -rf "$E2E_TMP"' EXIT
 export CLOUDSHOP_DB_PASSWORD=bench-password-123
 
 timed() { # NAME CMD...: appends "NAME seconds" to $E2E_TMP/times; the command's output to a log
