@@ -179,8 +179,10 @@ static int wait_for(struct plumb_aws *aws, struct task *t, int deleted, const js
  * when it is this address's own: an interrupted earlier run began creating it (may_adopt), it
  * carries this address's tag, or, just after a create of ours whose answer was lost
  * (after_lost_create), it carries no plumb address at all (tags a create adds in a later call
- * may be missing). 0 when there is none; PLUMB_ECONFLICT when it belongs to something else
- * (import it instead).
+ * may be missing) and the lookup before that create found nothing: without that lookup
+ * (skip_lookup) an untagged one may be someone else's that was there all along, and the
+ * types that skip it tag in the create call itself. 0 when there is none; PLUMB_ECONFLICT when
+ * it belongs to something else (import it instead).
  */
 static int find_existing(struct plumb_aws *aws, struct task *t, int after_lost_create)
 {
@@ -194,7 +196,7 @@ static int find_existing(struct plumb_aws *aws, struct task *t, int after_lost_c
     if (!existing)
         goto done;
     if (t->may_adopt || has_our_tag(t->schema, existing, t->address) ||
-        (after_lost_create && !address_tag(t->schema, existing))) {
+        (after_lost_create && !t->skip_lookup && !address_tag(t->schema, existing))) {
         t->observed = existing;
         existing = NULL;
         t->adopted = 1;

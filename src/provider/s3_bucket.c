@@ -1079,5 +1079,9 @@ const struct plumb_resource_type plumb_driver_s3_bucket = {
     .wait_stable = bucket_wait_stable,
     .waits_only = 1,
     .wait_deleted = bucket_wait_deleted,
-    .found_by_tags = 1,
+    /* Not found_by_tags, though the tagging API lists tagged buckets: in us-east-1 CreateBucket
+     * answers 200 for a bucket the account owns already, so without the lookup before it plumb
+     * would take over a bucket made outside it (and, when the rest of its create failed,
+     * delete it). Its tags come after CreateBucket, too, so a bucket whose create was cut short
+     * is untagged and only the lookup by name finds it. */
 };

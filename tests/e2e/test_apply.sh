@@ -150,6 +150,24 @@ check "not even the half-made role" bash -c "! aws iam get-role --role-name e2e-
 run_plumb -C "$proj" state list -e stage
 check "state is empty after the rollback" test -z "$OUT"
 
+# --- a name taken outside plumb is refused, not taken over -----------------------------------
+# in us-east-1 CreateBucket answers 200 for a bucket the account has already: only the lookup
+# before creating tells plumb the name is someone else's
+taken="e2e-taken-$$"
+aws s3api create-bucket --bucket "$taken" >/dev/null
+write_config 14 "" "  site:
+    type: AWS::S3::Bucket
+    properties:
+      BucketName: $taken
+      Tags: [{ Key: team, Value: web }]"
+run_plumb -C "$proj" apply -e stage --auto-approve
+check "an apply whose bucket name is taken exits 1" expect_rc 1
+check "it says the bucket is not plumb's" expect_err "AWS::S3::Bucket .*$taken.* already exists and is not managed by plumb"
+check "the bucket is still there" bash -c "aws s3api head-bucket --bucket '$taken' >/dev/null"
+check "and was not tagged" bash -c "! aws s3api get-bucket-tagging --bucket '$taken' >/dev/null 2>&1"
+check "nothing else of the run is left" test "$(groups)" = 0
+aws s3api delete-bucket --bucket "$taken"
+
 # --- one writer at a time ------------------------------------------------------------------
 write_config 14
 mkdir -p "$proj/state/stage"
