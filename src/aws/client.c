@@ -245,7 +245,15 @@ static int parse_retry_settings(struct plumb_aws *aws)
                                    "adaptive",
                                    mode);
     }
-    aws->max_attempts = aws->retry_mode == RETRY_LEGACY ? 5 : 3;
+    /*
+     * The SDKs' standard mode stops after 3 attempts; plumb tries 10 unless told otherwise (as
+     * Terraform's AWS provider retries 25 times). An SDK's caller can retry one call; a failed
+     * call mid-apply fails the run and rolls back everything it made, and at a 15% share of
+     * throttled and 5xx answers three failures in a row meet one of a few hundred calls
+     * (tests/e2e/test_faults.sh). The retry quota still stops a run against a service that is
+     * down from waiting ten times on every call. Legacy mode keeps the SDKs' 5.
+     */
+    aws->max_attempts = aws->retry_mode == RETRY_LEGACY ? 5 : 10;
     v = attempts ? attempts : plumb_aws_shared_config_get(aws->cfg, aws->profile, "max_attempts");
     if (v) {
         n = strtol(v, &end, 10);

@@ -364,6 +364,27 @@ Test(client, gives_up_after_max_attempts)
     plumb_aws_free(aws);
 }
 
+Test(client, ten_attempts_unless_told_otherwise)
+{
+    static const char *const answers[] = {"throttle", NULL};
+    static const long caps[] = {1000, 2000, 4000, 8000, 16000, 20000, 20000, 20000, 20000};
+    struct plumb_aws *aws;
+    json_t *out = NULL;
+    int i;
+
+    start_flaky(answers);
+    fixed_random = UINT64_MAX;
+    cr_assert_eq(plumb_aws_new(&aws, NULL), 0);
+    cr_expect_eq(plumb_aws_call(aws, "sts", "GetCallerIdentity", NULL, &out), PLUMB_ETHROTTLED);
+    cr_expect_eq(requests_seen(), 10);
+    cr_expect(strstr(plumb_error_message(), "after 10 attempts") != NULL, "%s",
+              plumb_error_message());
+    cr_assert_eq(nsleeps, 9, "%d", nsleeps);
+    for (i = 0; i < 9; i++) /* the exponential meets its 20 s cap at the sixth wait */
+        cr_expect(sleeps[i] >= caps[i] - 1 && sleeps[i] <= caps[i], "wait %d: %ld", i, sleeps[i]);
+    plumb_aws_free(aws);
+}
+
 Test(client, exists_and_in_use_are_conflicts)
 {
     static const char *const answers[] = {"exists", "inuse", NULL};
