@@ -262,7 +262,8 @@ static void compare(struct plumb_change *c, const struct plumb_resource_decl *de
     /* properties applied before and now left out: unset them */
     json_object_foreach((json_t *)last, k, v)
     {
-        if (json_object_get(desired, k) || ignored(decl, k))
+        /* null: nothing was set (a setting found removed outside plumb reads as null) */
+        if (json_object_get(desired, k) || ignored(decl, k) || json_is_null(v))
             continue;
         if (t && plumb_schema_is_read_only(t, k))
             continue;

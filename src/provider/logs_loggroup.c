@@ -38,8 +38,12 @@ static int observe(struct plumb_aws *aws, const json_t *group, const json_t *wan
     /* No retention means "never expire": CloudFormation leaves RetentionInDays out then. */
     if ((v = json_object_get(group, "retentionInDays")))
         json_object_set(o, "RetentionInDays", v);
+    else
+        plumb_provider_not_set(o, wanted, "RetentionInDays");
     if ((v = json_object_get(group, "kmsKeyId")))
         json_object_set(o, "KmsKeyId", v);
+    else
+        plumb_provider_not_set(o, wanted, "KmsKeyId");
     if ((v = json_object_get(group, "logGroupClass")))
         json_object_set(o, "LogGroupClass", v);
     if ((v = json_object_get(group, "deletionProtectionEnabled")))

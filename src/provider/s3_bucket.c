@@ -10,8 +10,7 @@
  * answers "not configured" (NoSuchWebsiteConfiguration, ...) leaves the property out, except
  * where no configuration means a value a user can declare: no tags is [], no public access
  * block is every block off; and where the caller named the setting in `wanted` (a refresh of
- * a declared setting), it reports null: left out, the comparison would take the value last
- * applied for it, and a website deleted behind plumb's back would not be drift. The settings'
+ * a declared setting), it reports null (plumb_provider_not_set). The settings'
  * shapes differ between CloudFormation and the API (IndexDocument is a string in one, {Suffix} in
  * the other, ...): the converters below map them both ways. There is no call that reads several
  * buckets; read_many lists the buckets once (ListBuckets) to skip the missing ones and their
@@ -431,14 +430,6 @@ static void set_attributes(json_t *o, const char *name, const char *region)
 
 /* The bucket in CloudFormation's shape, one Get per wanted setting (provider.h); NULL when it
  * went away. */
-/* A setting AWS reports as not configured: null when the caller asked for it by name (see the
- * comment at the top), else left out. */
-static void not_configured(json_t *o, const json_t *wanted, const char *setting)
-{
-    if (wanted && json_object_get(wanted, setting))
-        json_object_set_new(o, setting, json_null());
-}
-
 static int observe(struct plumb_aws *aws, const char *name, const char *region,
                    const json_t *wanted, json_t **observed)
 {
@@ -475,7 +466,7 @@ static int observe(struct plumb_aws *aws, const char *name, const char *region,
         if ((v = json_object_get(json_object_get(got, "OwnershipControls"), "Rules")))
             json_object_set_new(o, "OwnershipControls", json_pack("{s:O}", "Rules", v));
         else
-            not_configured(o, wanted, "OwnershipControls");
+            plumb_provider_not_set(o, wanted, "OwnershipControls");
         json_decref(got);
         got = NULL;
     }
@@ -485,7 +476,7 @@ static int observe(struct plumb_aws *aws, const char *name, const char *region,
         if ((v = json_object_get(got, "ServerSideEncryptionConfiguration")))
             json_object_set_new(o, "BucketEncryption", encryption_from_api(v));
         else
-            not_configured(o, wanted, "BucketEncryption");
+            plumb_provider_not_set(o, wanted, "BucketEncryption");
         json_decref(got);
         got = NULL;
     }
@@ -504,7 +495,7 @@ static int observe(struct plumb_aws *aws, const char *name, const char *region,
         if (got)
             json_object_set_new(o, "WebsiteConfiguration", website_from_api(got));
         else
-            not_configured(o, wanted, "WebsiteConfiguration");
+            plumb_provider_not_set(o, wanted, "WebsiteConfiguration");
         json_decref(got);
         got = NULL;
     }
@@ -515,7 +506,7 @@ static int observe(struct plumb_aws *aws, const char *name, const char *region,
             json_object_set_new(o, "CorsConfiguration",
                                 json_pack("{s:o}", "CorsRules", renamed_list(v, cors_names, 0)));
         else
-            not_configured(o, wanted, "CorsConfiguration");
+            plumb_provider_not_set(o, wanted, "CorsConfiguration");
         json_decref(got);
         got = NULL;
     }
@@ -531,7 +522,7 @@ static int observe(struct plumb_aws *aws, const char *name, const char *region,
                 json_object_set(lc, "TransitionDefaultMinimumObjectSize", v);
             json_object_set_new(o, "LifecycleConfiguration", lc);
         } else {
-            not_configured(o, wanted, "LifecycleConfiguration");
+            plumb_provider_not_set(o, wanted, "LifecycleConfiguration");
         }
         json_decref(got);
         got = NULL;
@@ -546,7 +537,7 @@ static int observe(struct plumb_aws *aws, const char *name, const char *region,
                 json_object_set(lg, "LogFilePrefix", json_object_get(v, "TargetPrefix"));
             json_object_set_new(o, "LoggingConfiguration", lg);
         } else {
-            not_configured(o, wanted, "LoggingConfiguration");
+            plumb_provider_not_set(o, wanted, "LoggingConfiguration");
         }
         json_decref(got);
         got = NULL;

@@ -256,3 +256,9 @@ int plumb_provider_wants(const json_t *wanted, const char *name)
 {
     return !wanted || json_object_get(wanted, name) != NULL;
 }
+
+void plumb_provider_not_set(json_t *observed, const json_t *wanted, const char *name)
+{
+    if (wanted && json_object_get(wanted, name))
+        json_object_set_new(observed, name, json_null());
+}

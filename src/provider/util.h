@@ -38,6 +38,14 @@ int plumb_provider_changed(const json_t *before, const json_t *after, const char
 const char *plumb_provider_id_str(const json_t *id, const char *name);
 /* Whether read_many's `wanted` asks for property `name` (NULL wants everything). */
 int plumb_provider_wants(const json_t *wanted, const char *name);
+/*
+ * For a setting AWS reports as not set (a log group's retention removed, a bucket's website
+ * deleted): null in `observed` when `wanted` names it, as a refresh of a declared setting
+ * does, else nothing. Left out, the plan would take the value last applied for it and the
+ * removal would be neither drift nor a change to apply; a whole read (wanted NULL: import)
+ * leaves it out, as CloudFormation's shape does.
+ */
+void plumb_provider_not_set(json_t *observed, const json_t *wanted, const char *name);
 
 /*
  * Polls `check` until it says done (1), fails (<0) or p->timeout_seconds pass, calling

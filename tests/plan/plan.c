@@ -166,6 +166,56 @@ Test(plan, gone_is_created_again)
     json_decref(records);
 }
 
+static const char *const LG_YAML = "project: shop\n"
+                                   "environments: { stage: {} }\n"
+                                   "resources:\n"
+                                   "  lg:\n"
+                                   "    type: AWS::Logs::LogGroup\n"
+                                   "    properties: { LogGroupName: /app%s }\n";
+
+/* A log group's record: `properties` as last applied, `observed` as refresh read it. */
+static json_t *lg_record(json_t *properties, json_t *observed)
+{
+    return json_pack("{s:{s:s, s:{s:s}, s:o, s:o}}", "lg", "type", "AWS::Logs::LogGroup", "id",
+                     "LogGroupName", "/app", "properties", properties, "observed", observed);
+}
+
+/* A declared setting that refresh found removed outside plumb reads as null: an update that
+ * puts it back, not the value last applied taken for what AWS has. */
+Test(plan, a_setting_removed_outside_is_a_change)
+{
+    struct plumb_plan *p = NULL;
+    json_t *records, *d;
+    char yaml[512];
+
+    snprintf(yaml, sizeof(yaml), LG_YAML, ", RetentionInDays: 14");
+    load(yaml);
+    records = lg_record(json_pack("{s:s, s:i}", "LogGroupName", "/app", "RetentionInDays", 14),
+                        json_pack("{s:s, s:n}", "LogGroupName", "/app", "RetentionInDays"));
+    cr_expect_eq(plan_one(records, &p), PLUMB_ACTION_UPDATE);
+    d = json_array_get(p->changes[0].diffs, 0);
+    cr_expect_str_eq(json_string_value(json_object_get(d, "path")), "RetentionInDays");
+    cr_expect(json_is_null(json_object_get(d, "before")));
+    plumb_plan_free(p);
+    json_decref(records);
+}
+
+/* ... and once it is no longer declared either, there is nothing to unset. */
+Test(plan, a_null_no_longer_declared_is_no_change)
+{
+    struct plumb_plan *p = NULL;
+    json_t *records;
+    char yaml[512];
+
+    snprintf(yaml, sizeof(yaml), LG_YAML, "");
+    load(yaml);
+    records = lg_record(json_pack("{s:s, s:n}", "LogGroupName", "/app", "RetentionInDays"),
+                        json_pack("{s:s, s:n}", "LogGroupName", "/app", "RetentionInDays"));
+    cr_expect_eq(plan_one(records, &p), PLUMB_ACTION_NOOP);
+    plumb_plan_free(p);
+    json_decref(records);
+}
+
 /* The configuration hash of `yaml`, loaded afresh. */
 static void hash_of(const char *yaml, char out[72])
 {

@@ -138,6 +138,32 @@ Test(driver_logs_loggroup, read_many_in_one_listing)
     plumb_aws_free(aws);
 }
 
+Test(driver_logs_loggroup, a_retention_removed_outside_reads_as_null)
+{
+    const struct plumb_resource_type *t = driver();
+    struct plumb_aws *aws = test_moto_client();
+    json_t *ids, *wanted, *observed = NULL, *made = NULL;
+
+    cr_assert_eq(test_aws_cli(&made, "logs create-log-group --log-group-name /r"), 0);
+    cr_assert_eq(test_aws_cli(&made, "logs delete-retention-policy --log-group-name /r"), 0);
+    ids = json_pack("[{s:s}]", "LogGroupName", "/r");
+    wanted = json_pack("{s:b}", "RetentionInDays", 1);
+    /* declared (wanted): null, so the plan sees it gone rather than take the value applied */
+    cr_assert_eq(t->read_many(aws, ids, wanted, &observed), 0, "%s", plumb_error_message());
+    cr_expect(json_is_null(json_object_get(json_array_get(observed, 0), "RetentionInDays")));
+    cr_expect_null(json_object_get(json_array_get(observed, 0), "KmsKeyId"), "not wanted");
+    json_decref(observed);
+    observed = NULL;
+    /* a whole read (import) leaves it out, as CloudFormation does */
+    cr_assert_eq(t->read_many(aws, ids, NULL, &observed), 0, "%s", plumb_error_message());
+    cr_expect_null(json_object_get(json_array_get(observed, 0), "RetentionInDays"));
+    json_decref(ids);
+    json_decref(wanted);
+    json_decref(observed);
+    json_decref(made);
+    plumb_aws_free(aws);
+}
+
 Test(driver_logs_loggroup, aws_errors_keep_their_code)
 {
     const struct plumb_resource_type *t = driver();
