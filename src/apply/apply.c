@@ -845,6 +845,36 @@ done:
 
 /* ---- rollback ------------------------------------------------------------------------------ */
 
+/* What undoing one journal entry does, decided in one place for the rollback and for the
+ * preview `plumb rollback` shows before asking. */
+enum undo_kind {
+    UNDO_NOTHING,   /* not an entry of a change (no address or step) */
+    UNDO_LOST,      /* the run destroyed it: it cannot be brought back */
+    UNDO_NOT_THERE, /* no longer in state (destroyed or forgotten since) */
+    UNDO_DESTROY,   /* the run created it (or adopted what an interrupted run created) */
+    UNDO_RESTORE,   /* the run updated it */
+};
+
+static enum undo_kind undo_kind(const json_t *e, const json_t *records)
+{
+    const char *addr = json_string_value(json_object_get(e, "address"));
+    const char *step = json_string_value(json_object_get(e, "step"));
+    const json_t *rec = json_object_get(records, addr ? addr : "");
+    const char *type = json_string_value(json_object_get(rec, "type"));
+
+    if (!addr || !step)
+        return UNDO_NOTHING;
+    if (strcmp(step, "delete") == 0)
+        return UNDO_LOST;
+    if (!rec || !type || !plumb_provider_find(type))
+        return UNDO_NOT_THERE;
+    if (strcmp(step, "create") == 0 || strcmp(step, "replace") == 0)
+        return UNDO_DESTROY;
+    if (strcmp(step, "update") == 0)
+        return UNDO_RESTORE;
+    return UNDO_NOTHING;
+}
+
 /* Undoes `done` (journal "done" entries, in the order they finished) in reverse: deletes what
  * was created, restores what was updated. `plain` may hold the plain properties an update
  * replaced (in-run rollback); otherwise the journal's values are used, secrets excepted. */
@@ -859,26 +889,29 @@ static int undo(struct plumb_aws *aws, struct plumb_state *st, json_t *records, 
         const json_t *e = json_array_get(done, i);
         const char *addr = json_string_value(json_object_get(e, "address"));
         const char *step = json_string_value(json_object_get(e, "step"));
-        const json_t *rec = json_object_get(records, addr);
+        const json_t *rec = json_object_get(records, addr ? addr : "");
         const char *type = json_string_value(json_object_get(rec, "type"));
         const struct plumb_resource_type *d = type ? plumb_provider_find(type) : NULL;
         const json_t *id = json_object_get(e, "id");
         json_t *observed = NULL;
+        enum undo_kind kind = undo_kind(e, records);
 
-        if (!addr || !step)
+        switch (kind) {
+        case UNDO_NOTHING:
             continue;
-        if (strcmp(step, "delete") == 0) {
+        case UNDO_LOST:
             plumb_log_warn("rollback: %s was destroyed and cannot be brought back", addr);
             continue;
-        }
-        if (!d || !rec) {
+        case UNDO_NOT_THERE:
             plumb_log_warn("rollback: %s is no longer in state; nothing to undo", addr);
             continue;
+        case UNDO_DESTROY:
+        case UNDO_RESTORE:
+            break;
         }
-        if (strcmp(step, "create") == 0 || strcmp(step, "replace") == 0) {
-            if (json_is_true(json_object_get(e, "adopted")) && strcmp(step, "create") == 0) {
-                /* made by an earlier, interrupted run: still this apply's to undo */
-            }
+        if (kind == UNDO_DESTROY) {
+            /* an adopted create (made by an earlier, interrupted run) is this apply's to undo
+             * all the same */
             if (!opts->quiet)
                 plumb_log_info("rollback: destroying %s...", addr);
             rc = d->remove(aws, id,
@@ -900,7 +933,7 @@ static int undo(struct plumb_aws *aws, struct plumb_state *st, json_t *records, 
                 plumb_log_warn("rollback: %s was replaced; the old one is gone, the new one "
                                "destroyed: the next apply creates it again",
                                addr);
-        } else if (strcmp(step, "update") == 0) {
+        } else {
             const json_t *target = json_object_get(plain, addr);
             json_t *to = target ? json_incref((json_t *)target)
                                 : plumb_apply_plain(json_object_get(e, "restore"));
@@ -1136,16 +1169,15 @@ done:
     return error;
 }
 
-int plumb_apply_rollback_run(struct plumb_apply_result *out, struct plumb_aws *aws,
-                             struct plumb_state *st, const char *run_id,
-                             const struct plumb_apply_options *opts)
+/* The journal entries of `run_id`'s finished actions, in the order they finished. */
+static int finished_actions(struct plumb_state *st, const char *run_id, json_t **done)
 {
-    json_t *journal = NULL, *done = json_array(), *records = NULL, *e;
-    double started = now_s();
+    json_t *journal = NULL, *e;
     size_t i;
     int error = 0;
 
-    memset(out, 0, sizeof(*out));
+    *done = json_array();
+    PLUMB_ALLOC_CHECK(*done);
     PLUMB_TRY(plumb_state_journal(st, run_id, &journal));
     if (!json_array_size(journal)) {
         error = plumb_error_set(PLUMB_ENOTFOUND,
@@ -1158,8 +1190,59 @@ int plumb_apply_rollback_run(struct plumb_apply_result *out, struct plumb_aws *a
     {
         const char *phase = json_string_value(json_object_get(e, "phase"));
         if (phase && strcmp(phase, "done") == 0)
-            json_array_append(done, e);
+            json_array_append(*done, e);
     }
+done:
+    json_decref(journal);
+    return error;
+}
+
+int plumb_apply_rollback_preview(struct plumb_state *st, const char *run_id, json_t **out)
+{
+    static const char *const names[] = {[UNDO_LOST] = "lost",
+                                        [UNDO_NOT_THERE] = "not_there",
+                                        [UNDO_DESTROY] = "destroy",
+                                        [UNDO_RESTORE] = "restore"};
+    json_t *done = NULL, *records = NULL, *e, *step, *rec;
+    size_t i;
+    int error = 0;
+    enum undo_kind k;
+
+    *out = json_array();
+    PLUMB_ALLOC_CHECK(*out);
+    PLUMB_TRY(finished_actions(st, run_id, &done));
+    PLUMB_TRY(plumb_state_all(st, &records));
+    for (i = json_array_size(done); i-- > 0;) {
+        e = json_array_get(done, i);
+        if ((k = undo_kind(e, records)) == UNDO_NOTHING)
+            continue;
+        rec = json_object_get(records, json_string_value(json_object_get(e, "address")));
+        step = json_pack("{s:O, s:s, s:O?, s:O?}", "address", json_object_get(e, "address"), "undo",
+                         names[k], "id", json_object_get(e, "id"), "type",
+                         json_object_get(rec, "type"));
+        PLUMB_ALLOC_CHECK(step);
+        json_array_append_new(*out, step);
+    }
+done:
+    json_decref(done);
+    json_decref(records);
+    if (error < 0) {
+        json_decref(*out);
+        *out = NULL;
+    }
+    return error;
+}
+
+int plumb_apply_rollback_run(struct plumb_apply_result *out, struct plumb_aws *aws,
+                             struct plumb_state *st, const char *run_id,
+                             const struct plumb_apply_options *opts)
+{
+    json_t *done = NULL, *records = NULL;
+    double started = now_s();
+    int error = 0;
+
+    memset(out, 0, sizeof(*out));
+    PLUMB_TRY(finished_actions(st, run_id, &done));
     PLUMB_TRY(plumb_state_all(st, &records));
     plumb_state_new_run_id(out->run_id);
     error = undo(aws, st, records, done, NULL, opts, out);
@@ -1172,7 +1255,6 @@ int plumb_apply_rollback_run(struct plumb_apply_result *out, struct plumb_aws *a
                    error < 0 ? plumb_error_message() : NULL, NULL);
     }
 done:
-    json_decref(journal);
     json_decref(done);
     json_decref(records);
     return error;

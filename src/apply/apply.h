@@ -52,6 +52,14 @@ struct plumb_apply_result {
 int plumb_apply_run(struct plumb_apply_result *out, struct plumb_aws *aws, struct plumb_state *st,
                     const struct plumb_plan *plan, const struct plumb_apply_options *opts);
 
+/*
+ * What plumb_apply_rollback_run would do for `run_id`, in its order, without doing it: an array
+ * of {address, type, id, undo}, undo being "destroy" (the run created it), "restore" (the run
+ * updated it), "lost" (the run destroyed it: it cannot come back) or "not_there" (no longer in
+ * state: nothing to undo).
+ */
+int plumb_apply_rollback_preview(struct plumb_state *st, const char *run_id, json_t **out);
+
 /* Undoes a past run from its journal: deletes what it created, restores what it updated. */
 int plumb_apply_rollback_run(struct plumb_apply_result *out, struct plumb_aws *aws,
                              struct plumb_state *st, const char *run_id,

@@ -72,6 +72,7 @@ static const struct plumb_cli_option apply_options[] = {
 static const struct plumb_cli_option rollback_options[] = {
     {"--env", 'e', "ENV", "the environment"},
     {"--run", 0, "ID", "the run to undo (default: the newest apply; 'plumb runs' lists them)"},
+    {"--auto-approve", 0, NULL, "do not ask before undoing it"},
     {NULL, 0, NULL, NULL},
 };
 
@@ -129,8 +130,8 @@ static const struct plumb_cli_command commands[] = {
      "make AWS match the configuration; roll back on failure", apply_options, 0, 1},
     {"destroy", plumb_cmd_destroy, "-e ENV [--target ADDR]... [--auto-approve]",
      "delete every resource plumb manages in the environment", apply_options, 0, 0},
-    {"rollback", plumb_cmd_rollback, "-e ENV [--run ID]", "undo a past apply from its journal",
-     rollback_options, 0, 0},
+    {"rollback", plumb_cmd_rollback, "-e ENV [--run ID] [--auto-approve]",
+     "undo a past apply from its journal", rollback_options, 0, 0},
     {"runs", plumb_cmd_runs, "-e ENV [--json] [--run ID]",
      "list applies, rollbacks, drift checks and their outcomes", runs_options, 0, 0},
     {"audit", plumb_cmd_audit, "-e ENV [--json] [--refresh=false]",

@@ -233,13 +233,50 @@ int plumb_cmd_destroy(struct plumb_cli *cli)
     return run(cli, 1);
 }
 
+/* Prints what rolling back `run_id` will do (plumb_apply_rollback_preview), in Terraform's
+ * signs; returns how many changes it makes. */
+static size_t print_rollback_preview(const char *run_id, const json_t *preview)
+{
+    const json_t *p;
+    size_t i, destroy = 0, restore = 0;
+
+    printf("Rolling back run %s undoes, newest first:\n\n", run_id);
+    json_array_foreach(preview, i, p)
+    {
+        const char *undo = json_string_value(json_object_get(p, "undo"));
+        const char *addr = json_string_value(json_object_get(p, "address"));
+        const char *type = json_string_value(json_object_get(p, "type"));
+        const json_t *id = json_object_get(p, "id");
+        char *id_text = id ? json_dumps(id, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
+
+        if (strcmp(undo, "destroy") == 0) {
+            printf("  - %s (%s %s) will be destroyed: the run created it\n", addr, type,
+                   id_text ? id_text : "");
+            destroy++;
+        } else if (strcmp(undo, "restore") == 0) {
+            printf("  ~ %s (%s) will be restored to its settings before the run\n", addr, type);
+            restore++;
+        } else if (strcmp(undo, "lost") == 0) {
+            printf("  ! %s was destroyed by the run and cannot be brought back\n", addr);
+        } else {
+            printf("  . %s is no longer in state: nothing to undo\n", addr);
+        }
+        free(id_text);
+    }
+    if (!destroy && !restore)
+        printf("%sNothing to roll back.\n", json_array_size(preview) ? "\n" : "  (no change)\n\n");
+    else
+        printf("\nRollback: %zu to destroy, %zu to restore.\n", destroy, restore);
+    return destroy + restore;
+}
+
 int plumb_cmd_rollback(struct plumb_cli *cli)
 {
     struct plumb_session s;
     struct plumb_apply_options o;
     struct plumb_apply_result res;
     const char *run_id = plumb_cli_opt(cli, "--run");
-    json_t *runs = NULL, *r;
+    json_t *runs = NULL, *r, *preview = NULL;
     int code = PLUMB_EXIT_ERROR;
     size_t i;
 
@@ -262,6 +299,20 @@ int plumb_cmd_rollback(struct plumb_cli *cli)
             goto done;
         }
     }
+    /* Like destroy, it shows what it would do and asks: undoing a run destroys resources. */
+    if (plumb_apply_rollback_preview(s.state, run_id, &preview) < 0) {
+        plumb_cli_error(cli, "rollback");
+        goto done;
+    }
+    if (!print_rollback_preview(run_id, preview)) {
+        code = PLUMB_EXIT_OK;
+        goto done;
+    }
+    fflush(stdout);
+    plumb_cli_stage(cli, "approval");
+    if (!plumb_cli_confirm(cli, "\nDo you want to roll back this run?", "rollback"))
+        goto done;
+    plumb_cli_stage(cli, "rollback");
     memset(&o, 0, sizeof(o));
     o.quiet = plumb_log_get_level() < PLUMB_LOG_INFO;
     o.project = s.project->name;
@@ -277,6 +328,7 @@ int plumb_cmd_rollback(struct plumb_cli *cli)
     code = PLUMB_EXIT_OK;
 done:
     json_decref(runs);
+    json_decref(preview);
     plumb_session_close(&s);
     return code;
 }

@@ -199,6 +199,28 @@ check "and the plan still reads the account" expect_rc 0
   check "and nothing was made in the other account" test "$(aws logs describe-log-groups --query 'length(logGroups)' --output text)" = 0
 )
 
+# --- plumb rollback shows what it undoes, asks, then undoes the newest apply ------------------
+write_config 30 "" "  extra:
+    type: AWS::Logs::LogGroup
+    properties: { LogGroupName: /e2e/stage/extra }"
+run_plumb -C "$proj" apply -e stage --auto-approve
+check "an apply updates one group and makes another" expect_rc 0
+extra() { aws logs describe-log-groups --log-group-name-prefix /e2e/stage/extra --query 'length(logGroups)' --output text; }
+run_plumb -C "$proj" rollback -e stage </dev/null
+check "rollback without a terminal needs --auto-approve" expect_rc 1
+check "and says so" expect_err "rollback needs --auto-approve when not run from a terminal"
+check "it shows the group it would destroy" expect_out "- extra \(AWS::Logs::LogGroup .*/e2e/stage/extra.*\) will be destroyed: the run created it"
+check "and the group it would restore" expect_out "~ app \(AWS::Logs::LogGroup\) will be restored to its settings before the run"
+check "with the counts" expect_out "Rollback: 1 to destroy, 1 to restore\."
+check "unapproved, it changes nothing" test "$(retention /e2e/stage/app) $(extra)" = "30 1"
+run_plumb -C "$proj" rollback -e stage --auto-approve
+check "approved, it rolls back" expect_rc 0
+check "both changes" expect_out "Rolled back run .*: 2 changes undone\."
+check "the made group is gone and the updated one restored" test "$(retention /e2e/stage/app) $(extra)" = "14 0"
+write_config 14
+run_plumb -C "$proj" plan -e stage --detailed-exitcode
+check "after it the plan of the earlier configuration is empty" expect_rc 0
+
 # --- no secret anywhere ------------------------------------------------------------------
 run_plumb -C "$proj" apply -e stage --auto-approve
 run_plumb -C "$proj" plan -e stage --json

@@ -179,7 +179,7 @@ check "rollback: killed as it started its third deletion" test $? = 0
 left=$(net_groups)
 echo "rollback killed with $(net_vpcs) VPC, $(net_subnets) subnets, $left groups left"
 check "rollback: it was killed midway" test "$left" -gt 0 -a "$left" -lt 10
-run_plumb -C "$net" rollback -e stage
+run_plumb -C "$net" rollback -e stage --auto-approve
 check "rollback: plumb rollback finishes the interrupted one" expect_rc 0
 check "rollback: nothing of the run is left" test "$(net_vpcs)$(net_subnets)$(net_groups)" = 000
 check "rollback: nothing tagged is left" test "$(net_tagged)" = 0
