@@ -43,8 +43,9 @@ static int satisfies(struct plumb_state *st, const struct plumb_schema_type *t, 
             return 0;
         return strcmp(fp, fp_have) == 0;
     }
-    if (!actual)
-        /* APIs leave out what is empty: an empty list or map declared is not a change */
+    if (!actual || json_is_null(actual))
+        /* APIs leave out what is empty (and a driver reads a declared setting found unset as
+         * null: plumb_provider_not_set): an empty list or map declared is not a change */
         return json_is_null(desired) || (json_is_array(desired) && !json_array_size(desired)) ||
                (json_is_object(desired) && !json_object_size(desired));
     if (json_is_object(desired)) {

@@ -80,16 +80,22 @@ static json_t *canonical_text(const json_t *text)
     return out;
 }
 
-/* The extras of one repository; PLUMB_ENOTFOUND when it went away meanwhile. */
-static int observe_lifecycle(struct plumb_aws *aws, const char *name, json_t *o)
+/*
+ * The extras of one repository; PLUMB_ENOTFOUND when it went away meanwhile. One not set
+ * reads as null when `wanted` names it (plumb_provider_not_set): a policy deleted outside
+ * plumb is then drift, not the policy last applied.
+ */
+static int observe_lifecycle(struct plumb_aws *aws, const char *name, const json_t *wanted,
+                             json_t *o)
 {
     json_t *out = NULL;
     int error;
 
     error = ecr_call(aws, "GetLifecyclePolicy", json_pack("{s:s}", "repositoryName", name), &out);
-    if (error == PLUMB_ENOTFOUND && last_code_is("LifecyclePolicyNotFoundException"))
+    if (error == PLUMB_ENOTFOUND && last_code_is("LifecyclePolicyNotFoundException")) {
         error = 0; /* none set */
-    else if (error == 0 && json_is_string(json_object_get(out, "lifecyclePolicyText"))) {
+        plumb_provider_not_set(o, wanted, "LifecyclePolicy");
+    } else if (error == 0 && json_is_string(json_object_get(out, "lifecyclePolicyText"))) {
         json_t *lp = json_object();
         json_object_set_new(lp, "LifecyclePolicyText",
                             canonical_text(json_object_get(out, "lifecyclePolicyText")));
@@ -101,17 +107,19 @@ static int observe_lifecycle(struct plumb_aws *aws, const char *name, json_t *o)
     return error;
 }
 
-static int observe_policy(struct plumb_aws *aws, const char *name, json_t *o)
+static int observe_policy(struct plumb_aws *aws, const char *name, const json_t *wanted, json_t *o)
 {
     json_t *out = NULL, *doc;
     int error;
 
     error = ecr_call(aws, "GetRepositoryPolicy", json_pack("{s:s}", "repositoryName", name), &out);
-    if (error == PLUMB_ENOTFOUND && last_code_is("RepositoryPolicyNotFoundException"))
+    if (error == PLUMB_ENOTFOUND && last_code_is("RepositoryPolicyNotFoundException")) {
         error = 0; /* none set */
-    else if (error == 0 &&
-             (doc = plumb_provider_policy_normalize(json_object_get(out, "policyText"))))
+        plumb_provider_not_set(o, wanted, "RepositoryPolicyText");
+    } else if (error == 0 &&
+               (doc = plumb_provider_policy_normalize(json_object_get(out, "policyText")))) {
         json_object_set_new(o, "RepositoryPolicyText", doc);
+    }
     json_decref(out);
     return error;
 }
@@ -162,9 +170,9 @@ static int observe(struct plumb_aws *aws, const json_t *repo, const json_t *want
     }
     /* each of these costs a call: made only when wanted (provider.h) */
     if (plumb_provider_wants(wanted, "LifecyclePolicy"))
-        PLUMB_TRY(observe_lifecycle(aws, name, o));
+        PLUMB_TRY(observe_lifecycle(aws, name, wanted, o));
     if (plumb_provider_wants(wanted, "RepositoryPolicyText"))
-        PLUMB_TRY(observe_policy(aws, name, o));
+        PLUMB_TRY(observe_policy(aws, name, wanted, o));
     if (plumb_provider_wants(wanted, "Tags")) {
         PLUMB_TRY(
             ecr_call(aws, "ListTagsForResource", json_pack("{s:s}", "resourceArn", arn), &tags));

@@ -174,9 +174,11 @@ done:
  * The CloudFormation shape of a role from its pieces: `role` as GetRole gives it (or a
  * GetAccountAuthorizationDetails entry with ListRoles' Description and MaxSessionDuration),
  * the attached policies ([{PolicyArn}]), the inline policies ([{PolicyName, PolicyDocument}])
- * and the tags ([{Key, Value}]).
+ * and the tags ([{Key, Value}]). A description or permissions boundary removed outside plumb
+ * reads as not set when `wanted` names it ("" and null: plumb_provider_not_set), since either
+ * form of `role` carries them when set; a whole read (wanted NULL) leaves them out.
  */
-static int observe(json_t **out, const json_t *role, const json_t *attached,
+static int observe(json_t **out, const json_t *role, const json_t *wanted, const json_t *attached,
                    const json_t *inline_policies, const json_t *tags)
 {
     json_t *o = json_object(), *arns = json_array(), *policies = json_array(), *v;
@@ -193,14 +195,19 @@ static int observe(json_t **out, const json_t *role, const json_t *attached,
         json_object_set(o, "Path", v);
     if ((v = json_object_get(role, "AssumeRolePolicyDocument")))
         json_object_set_new(o, "AssumeRolePolicyDocument", policy_value(v));
-    /* IAM keeps an emptied description as "": the same as none declared */
+    /* IAM keeps an emptied description as "": the same as none declared, left out of a whole
+     * read; "" when wanted, which a declared "" still matches */
     if ((v = json_object_get(role, "Description")) && json_string_length(v) > 0)
         json_object_set(o, "Description", v);
+    else if (wanted && json_object_get(wanted, "Description"))
+        json_object_set_new(o, "Description", json_string(""));
     if ((v = json_object_get(role, "MaxSessionDuration")))
         json_object_set(o, "MaxSessionDuration", v);
     if ((v = json_object_get(json_object_get(role, "PermissionsBoundary"),
                              "PermissionsBoundaryArn")))
         json_object_set(o, "PermissionsBoundary", v);
+    else
+        plumb_provider_not_set(o, wanted, "PermissionsBoundary");
     json_array_foreach(attached, i, p)
     {
         if ((v = json_object_get(p, "PolicyArn")))
@@ -339,7 +346,7 @@ static int observe_role(struct plumb_aws *aws, const json_t *role, const json_t 
         PLUMB_TRY(list_inline(aws, name, &policies));
     if (plumb_provider_wants(wanted, "Tags"))
         PLUMB_TRY(role_tags(aws, role, &tags));
-    PLUMB_TRY(observe(observed, role, attached, policies, tags));
+    PLUMB_TRY(observe(observed, role, wanted, attached, policies, tags));
     /* not read is not "none": left out, it stays as last applied */
     for (i = 0; i < sizeof(costly) / sizeof(costly[0]); i++)
         if (!plumb_provider_wants(wanted, costly[i]))
@@ -504,7 +511,7 @@ static int role_read_many(struct plumb_aws *aws, const json_t *ids, const json_t
                 json_object_set(merged, "MaxSessionDuration",
                                 json_object_get(r, "MaxSessionDuration"));
             PLUMB_TRY(role_tags(aws, merged, &tags));
-            PLUMB_TRY(observe(&o, merged, json_object_get(d, "AttachedManagedPolicies"),
+            PLUMB_TRY(observe(&o, merged, wanted, json_object_get(d, "AttachedManagedPolicies"),
                               json_object_get(d, "RolePolicyList"), tags));
             json_decref(merged);
             json_decref(tags);

@@ -277,8 +277,9 @@ static const json_t *first_member(const json_t *inst, const char *list, const ch
     return json_object_get(json_array_get(json_object_get(inst, list), 0), member);
 }
 
-/* One DescribeDBInstances entry → the CloudFormation shape (no call: tags are in TagList). */
-static int observe(const json_t *inst, json_t **out)
+/* One DescribeDBInstances entry → the CloudFormation shape (no call: tags are in TagList);
+ * `wanted` as read_many's (provider.h), NULL for a whole read. */
+static int observe(const json_t *inst, const json_t *wanted, json_t **out)
 {
     json_t *o = json_object(), *tags = NULL, *v, *endpoint = NULL;
     const json_t *x;
@@ -292,6 +293,19 @@ static int observe(const json_t *inst, json_t **out)
             json_object_set(o, *k, (json_t *)x);
     if ((v = cfn_string(json_object_get(inst, "AllocatedStorage"))))
         json_object_set_new(o, "AllocatedStorage", v);
+    /*
+     * Storage autoscaling off: AWS leaves MaxAllocatedStorage out, as it does when the maximum
+     * is the allocated storage (which is how it is turned off). A whole read leaves it out too;
+     * where `wanted` names it, it reads as the allocated storage, so autoscaling turned off
+     * outside plumb is drift (not the maximum last applied), and a declared maximum equal to
+     * the allocated storage still matches.
+     */
+    if (!json_object_get(inst, "MaxAllocatedStorage") && wanted &&
+        json_object_get(wanted, "MaxAllocatedStorage")) {
+        x = json_object_get(inst, "AllocatedStorage");
+        json_object_set_new(o, "MaxAllocatedStorage",
+                            json_is_integer(x) ? json_incref((json_t *)x) : json_null());
+    }
     if ((x = json_object_get(inst, "IAMDatabaseAuthenticationEnabled")))
         json_object_set(o, "EnableIAMDatabaseAuthentication", (json_t *)x);
     if ((x = json_object_get(inst, "PerformanceInsightsEnabled")))
@@ -382,7 +396,7 @@ static int db_read(struct plumb_aws *aws, const json_t *id, json_t **observed)
         return plumb_error_set(PLUMB_EINVALID, "db instance id lacks DBInstanceIdentifier");
     PLUMB_TRY(describe_one(aws, ident, &inst));
     if (inst)
-        error = observe(inst, observed);
+        error = observe(inst, NULL, observed);
 done:
     json_decref(inst);
     return error;
@@ -441,7 +455,7 @@ static int db_read_many(struct plumb_aws *aws, const json_t *ids, const json_t *
         free(key);
         o = NULL;
         if (inst)
-            PLUMB_TRY(observe(inst, &o));
+            PLUMB_TRY(observe(inst, wanted, &o));
         json_array_append_new(out, o ? o : json_null());
     }
     *observed = out;
@@ -561,7 +575,7 @@ static int db_create(struct plumb_aws *aws, const json_t *props, json_t **observ
     PLUMB_TRY(create_input(props, &in));
     PLUMB_TRY(rds_call(aws, "CreateDBInstance", json_incref(in), &out));
     /* the answer is the instance as DescribeDBInstances would give it ("creating") */
-    error = observe(json_object_get(out, "DBInstance"), observed);
+    error = observe(json_object_get(out, "DBInstance"), NULL, observed);
 done:
     json_decref(in);
     json_decref(out);
@@ -839,7 +853,7 @@ static int db_update(struct plumb_aws *aws, const json_t *id, const json_t *befo
         error = plumb_error_set(PLUMB_ENOTFOUND, "db instance '%s' does not exist", ident);
         goto done;
     }
-    PLUMB_TRY(observe(inst, &current));
+    PLUMB_TRY(observe(inst, NULL, &current));
     want = update_target(before, after);
     PLUMB_ALLOC_CHECK(want);
     before_n = before ? db_normalize(before) : json_object();

@@ -104,9 +104,12 @@ static json_t *replica_regions(const json_t *status)
 
 /*
  * A DescribeSecret output or ListSecrets entry → the CloudFormation shape. Replicas only
- * with `with_replicas` (ListSecrets does not carry them: left out, not "none").
+ * with `with_replicas` (ListSecrets does not carry them: left out, not "none"). AWS leaves
+ * KmsKeyId out for the default key: a whole read (wanted NULL) leaves it out too, but where
+ * `wanted` names it, it reads as that key's alias, so a key put back to the default outside
+ * plumb is drift (not the key last applied) and a declared default still matches.
  */
-static json_t *observe(const json_t *s, int with_replicas)
+static json_t *observe(const json_t *s, const json_t *wanted, int with_replicas)
 {
     json_t *o = json_object(), *v;
 
@@ -118,6 +121,8 @@ static json_t *observe(const json_t *s, int with_replicas)
         json_object_set(o, "Description", v);
     if ((v = json_object_get(s, "KmsKeyId")))
         json_object_set(o, "KmsKeyId", v);
+    else if (wanted && json_object_get(wanted, "KmsKeyId"))
+        json_object_set_new(o, "KmsKeyId", json_string(DEFAULT_KMS_KEY));
     json_object_set_new(o, "Tags", sorted_tags(json_object_get(s, "Tags")));
     if (with_replicas)
         json_object_set_new(o, "ReplicaRegions",
@@ -148,7 +153,7 @@ static int sm_read(struct plumb_aws *aws, const json_t *id, json_t **observed)
     PLUMB_TRY(describe(aws, sid, &s));
     /* scheduled for deletion: unusable, and gone once the window ends */
     if (s && !json_object_get(s, "DeletedDate")) {
-        *observed = observe(s, 1);
+        *observed = observe(s, NULL, 1);
         PLUMB_ALLOC_CHECK(*observed);
     }
 done:
@@ -228,7 +233,7 @@ static int sm_read_many(struct plumb_aws *aws, const json_t *ids, const json_t *
         const char *sid = plumb_provider_id_str(id, "Id");
         o = NULL;
         if (sid && (e = find_entry(found, sid)) && !json_object_get(e, "DeletedDate"))
-            o = observe(e, 0);
+            o = observe(e, wanted, 0);
         json_array_append_new(out, o ? o : json_null());
     }
     *observed = out;

@@ -216,6 +216,33 @@ Test(plan, a_null_no_longer_declared_is_no_change)
     json_decref(records);
 }
 
+/* A list declared empty matches a setting read as unset (null), as it matches one left out. */
+Test(plan, an_empty_list_declared_matches_null)
+{
+    struct plumb_plan *p = NULL;
+    json_t *records, *props;
+
+    load("project: shop\n"
+         "environments: { stage: {} }\n"
+         "resources:\n"
+         "  r:\n"
+         "    type: AWS::IAM::Role\n"
+         "    properties:\n"
+         "      RoleName: r\n"
+         "      AssumeRolePolicyDocument: { Version: '2012-10-17', Statement: [] }\n"
+         "      ManagedPolicyArns: []\n");
+    props = json_pack("{s:s, s:{s:s, s:[]}, s:[]}", "RoleName", "r", "AssumeRolePolicyDocument",
+                      "Version", "2012-10-17", "Statement", "ManagedPolicyArns");
+    records = json_pack("{s:{s:s, s:{s:s}, s:O, s:o}}", "r", "type", "AWS::IAM::Role", "id",
+                        "RoleName", "r", "properties", props, "observed", json_deep_copy(props));
+    json_object_set_new(json_object_get(json_object_get(records, "r"), "observed"),
+                        "ManagedPolicyArns", json_null());
+    cr_expect_eq(plan_one(records, &p), PLUMB_ACTION_NOOP);
+    plumb_plan_free(p);
+    json_decref(props);
+    json_decref(records);
+}
+
 /* The configuration hash of `yaml`, loaded afresh. */
 static void hash_of(const char *yaml, char out[72])
 {

@@ -396,6 +396,63 @@ Test(driver_ecr_repository, read_many_batches_describes)
     plumb_aws_free(aws);
 }
 
+/* Policies deleted outside plumb: null when wanted (declared), so the plan sees them gone
+ * rather than take the ones last applied; a whole read (import) leaves them out. */
+Test(driver_ecr_repository, policies_deleted_outside_read_as_null)
+{
+    const struct plumb_resource_type *t = driver();
+    struct plumb_aws *aws = test_moto_client();
+    json_t *ids, *wanted, *observed = NULL, *made = NULL, *o;
+
+    cr_assert_eq(test_aws_cli(&made, "ecr create-repository --repository-name gone-policies"), 0);
+    json_decref(made);
+    cr_assert_eq(test_aws_cli(&made,
+                              "ecr put-lifecycle-policy --repository-name gone-policies "
+                              "--lifecycle-policy-text '%s'",
+                              LIFECYCLE_1),
+                 0);
+    json_decref(made);
+    cr_assert_eq(test_aws_cli(&made, "ecr set-repository-policy --repository-name gone-policies "
+                                     "--policy-text '{\"Version\": \"2012-10-17\", \"Statement\": "
+                                     "[{\"Effect\": \"Allow\", \"Principal\": {\"AWS\": "
+                                     "\"arn:aws:iam::123456789012:root\"}, \"Action\": "
+                                     "\"ecr:BatchGetImage\"}]}'"),
+                 0);
+    json_decref(made);
+    ids = json_pack("[{s:s}]", "RepositoryName", "gone-policies");
+    wanted = json_pack("{s:b, s:b}", "LifecyclePolicy", 1, "RepositoryPolicyText", 1);
+    cr_assert_eq(t->read_many(aws, ids, wanted, &observed), 0, "%s", plumb_error_message());
+    o = json_array_get(observed, 0);
+    cr_expect(json_is_object(json_object_get(o, "LifecyclePolicy")), "set: read as it is");
+    cr_expect(json_is_object(json_object_get(o, "RepositoryPolicyText")), "set: read as it is");
+    json_decref(observed);
+    observed = NULL;
+
+    cr_assert_eq(test_aws_cli(&made, "ecr delete-lifecycle-policy --repository-name gone-policies"),
+                 0);
+    json_decref(made);
+    cr_assert_eq(
+        test_aws_cli(&made, "ecr delete-repository-policy --repository-name gone-policies"), 0);
+    json_decref(made);
+    cr_assert_eq(t->read_many(aws, ids, wanted, &observed), 0, "%s", plumb_error_message());
+    o = json_array_get(observed, 0);
+    cr_expect(json_is_null(json_object_get(o, "LifecyclePolicy")));
+    cr_expect(json_is_null(json_object_get(o, "RepositoryPolicyText")));
+    cr_expect_null(json_object_get(o, "Tags"), "not wanted: not read");
+    json_decref(observed);
+    observed = NULL;
+
+    cr_assert_eq(t->read_many(aws, ids, NULL, &observed), 0, "%s", plumb_error_message());
+    o = json_array_get(observed, 0);
+    cr_expect_str_eq(json_string_value(json_object_get(o, "RepositoryName")), "gone-policies");
+    cr_expect_null(json_object_get(o, "LifecyclePolicy"));
+    cr_expect_null(json_object_get(o, "RepositoryPolicyText"));
+    json_decref(ids);
+    json_decref(wanted);
+    json_decref(observed);
+    plumb_aws_free(aws);
+}
+
 Test(driver_ecr_repository, aws_errors_keep_their_code)
 {
     const struct plumb_resource_type *t = driver();

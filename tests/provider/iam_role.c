@@ -397,6 +397,75 @@ Test(driver_iam_role, read_many_in_two_listings)
     plumb_aws_free(aws);
 }
 
+/* A description and a permissions boundary removed outside plumb: "" and null when wanted
+ * (declared), so the plan sees them gone rather than take the values last applied, through
+ * GetRole (one role) and through the account-wide listings (two); a whole read (import)
+ * leaves them out. */
+Test(driver_iam_role, settings_removed_outside_read_as_not_set)
+{
+    const struct plumb_resource_type *t = driver();
+    struct plumb_aws *aws = test_moto_client();
+    json_t *props, *made = NULL, *ids, *one, *wanted, *observed = NULL, *o;
+    const char *names[] = {"unset-a", "unset-b"};
+    size_t i, n;
+
+    for (i = 0; i < 2; i++) {
+        props = json_pack("{s:s, s:o, s:s, s:s}", "RoleName", names[i], "AssumeRolePolicyDocument",
+                          trust("ecs-tasks.amazonaws.com"), "Description", "kept",
+                          "PermissionsBoundary", BOUNDARY);
+        cr_assert_eq(t->create(aws, props, &made), 0, "%s", plumb_error_message());
+        json_decref(made);
+        made = NULL;
+        json_decref(props);
+    }
+    ids = json_pack("[{s:s}, {s:s}]", "RoleName", names[0], "RoleName", names[1]);
+    one = json_pack("[O]", json_array_get(ids, 0));
+    wanted = json_pack("{s:b, s:b}", "Description", 1, "PermissionsBoundary", 1);
+    cr_assert_eq(t->read_many(aws, ids, wanted, &observed), 0, "%s", plumb_error_message());
+    json_array_foreach(observed, i, o)
+    {
+        cr_expect_str_eq(json_string_value(json_object_get(o, "Description")), "kept");
+        cr_expect_str_eq(json_string_value(json_object_get(o, "PermissionsBoundary")), BOUNDARY);
+    }
+    json_decref(observed);
+    observed = NULL;
+
+    for (i = 0; i < 2; i++) {
+        cr_assert_eq(
+            test_aws_cli(&made, "iam update-role --role-name %s --description ''", names[i]), 0);
+        json_decref(made);
+        cr_assert_eq(
+            test_aws_cli(&made, "iam delete-role-permissions-boundary --role-name %s", names[i]),
+            0);
+        json_decref(made);
+    }
+    for (n = 1; n <= 2; n++) {
+        json_t *which = n == 1 ? one : ids;
+        cr_assert_eq(t->read_many(aws, which, wanted, &observed), 0, "%s", plumb_error_message());
+        cr_assert_eq(json_array_size(observed), n);
+        json_array_foreach(observed, i, o)
+        {
+            cr_expect_str_eq(json_string_value(json_object_get(o, "Description")), "",
+                             "%zu role(s): IAM's own form of none", n);
+            cr_expect(json_is_null(json_object_get(o, "PermissionsBoundary")), "%zu role(s)", n);
+        }
+        json_decref(observed);
+        observed = NULL;
+        cr_assert_eq(t->read_many(aws, which, NULL, &observed), 0, "%s", plumb_error_message());
+        json_array_foreach(observed, i, o)
+        {
+            cr_expect_null(json_object_get(o, "Description"), "%zu role(s), import", n);
+            cr_expect_null(json_object_get(o, "PermissionsBoundary"), "%zu role(s), import", n);
+        }
+        json_decref(observed);
+        observed = NULL;
+    }
+    json_decref(ids);
+    json_decref(one);
+    json_decref(wanted);
+    plumb_aws_free(aws);
+}
+
 Test(driver_iam_role, aws_errors_keep_their_code)
 {
     const struct plumb_resource_type *t = driver();

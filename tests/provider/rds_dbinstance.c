@@ -474,6 +474,51 @@ Test(driver_rds_dbinstance, read_many_with_the_id_filter)
     plumb_aws_free(aws);
 }
 
+/* Storage autoscaling turned off outside plumb (the maximum set to the allocated storage):
+ * AWS then leaves MaxAllocatedStorage out. Wanted (declared), it reads as the allocated
+ * storage, so the plan sees the change rather than take the maximum last applied; a whole
+ * read (import) leaves it out. */
+Test(driver_rds_dbinstance, autoscaling_turned_off_outside_reads_as_the_allocated_storage)
+{
+    const struct plumb_resource_type *t = driver();
+    struct plumb_aws *aws = test_moto_client();
+    json_t *ids, *wanted, *observed = NULL, *out = NULL;
+
+    cr_assert_eq(cli_rds(&out, "create-db-instance --db-instance-identifier scaled "
+                               "--engine postgres --db-instance-class db.t3.micro "
+                               "--allocated-storage 20 --max-allocated-storage 100 "
+                               "--master-username u --master-user-password p4ssword-long"),
+                 0);
+    json_decref(out);
+    ids = json_pack("[{s:s}]", "DBInstanceIdentifier", "scaled");
+    wanted = json_pack("{s:b}", "MaxAllocatedStorage", 1);
+    cr_assert_eq(t->read_many(aws, ids, wanted, &observed), 0, "%s", plumb_error_message());
+    cr_expect_eq(
+        json_integer_value(json_object_get(json_array_get(observed, 0), "MaxAllocatedStorage")),
+        100);
+    json_decref(observed);
+    observed = NULL;
+
+    cr_assert_eq(cli_rds(&out, "modify-db-instance --db-instance-identifier scaled "
+                               "--max-allocated-storage 20 --apply-immediately"),
+                 0);
+    json_decref(out);
+    cr_assert_eq(t->read_many(aws, ids, wanted, &observed), 0, "%s", plumb_error_message());
+    cr_expect_eq(
+        json_integer_value(json_object_get(json_array_get(observed, 0), "MaxAllocatedStorage")),
+        20);
+    json_decref(observed);
+    observed = NULL;
+    cr_assert_eq(t->read_many(aws, ids, NULL, &observed), 0, "%s", plumb_error_message());
+    cr_assert(json_is_object(json_array_get(observed, 0)));
+    cr_expect_null(json_object_get(json_array_get(observed, 0), "MaxAllocatedStorage"));
+
+    json_decref(ids);
+    json_decref(wanted);
+    json_decref(observed);
+    plumb_aws_free(aws);
+}
+
 Test(driver_rds_dbinstance, aws_errors_keep_their_code)
 {
     const struct plumb_resource_type *t = driver();

@@ -496,6 +496,50 @@ Test(driver_secretsmanager_secret, kms_key)
     plumb_aws_free(aws);
 }
 
+/* The key put back to the default outside plumb: AWS then leaves KmsKeyId out. Wanted
+ * (declared), it reads as the default key's alias, so the plan sees the change rather than
+ * take the key last applied; a whole read (import) leaves it out. */
+Test(driver_secretsmanager_secret, kms_key_reset_outside_reads_as_the_default)
+{
+    const struct plumb_resource_type *t = driver();
+    struct plumb_aws *aws = test_moto_client();
+    char *k1 = cli_new_key();
+    json_t *out = NULL, *ids, *wanted, *observed = NULL;
+
+    cr_assert_eq(test_aws_cli(&out,
+                              "secretsmanager create-secret --name rekeyed --secret-string v "
+                              "--kms-key-id '%s'",
+                              k1),
+                 0);
+    ids = json_pack("[{s:O}]", "Id", json_object_get(out, "ARN"));
+    json_decref(out);
+    wanted = json_pack("{s:b}", "KmsKeyId", 1);
+    cr_assert_eq(t->read_many(aws, ids, wanted, &observed), 0, "%s", plumb_error_message());
+    cr_expect_str_eq(json_string_value(json_object_get(json_array_get(observed, 0), "KmsKeyId")),
+                     k1);
+    json_decref(observed);
+    observed = NULL;
+
+    cr_assert_eq(test_aws_cli(&out, "secretsmanager update-secret --secret-id rekeyed "
+                                    "--kms-key-id alias/aws/secretsmanager"),
+                 0);
+    json_decref(out);
+    cr_assert_eq(t->read_many(aws, ids, wanted, &observed), 0, "%s", plumb_error_message());
+    cr_expect_str_eq(json_string_value(json_object_get(json_array_get(observed, 0), "KmsKeyId")),
+                     "alias/aws/secretsmanager");
+    json_decref(observed);
+    observed = NULL;
+    cr_assert_eq(t->read_many(aws, ids, NULL, &observed), 0, "%s", plumb_error_message());
+    cr_assert(json_is_object(json_array_get(observed, 0)));
+    cr_expect_null(json_object_get(json_array_get(observed, 0), "KmsKeyId"));
+
+    free(k1);
+    json_decref(ids);
+    json_decref(wanted);
+    json_decref(observed);
+    plumb_aws_free(aws);
+}
+
 Test(driver_secretsmanager_secret, read_many_filters_by_name)
 {
     const struct plumb_resource_type *t = driver();
