@@ -810,7 +810,7 @@ int plumb_aws__call_with(struct plumb_aws *aws, const struct plumb_aws_credentia
             goto done;
         }
         if (error < 0) {
-            retryable = 1; /* timeouts and dropped connections */
+            retryable = !resp.lasting; /* timeouts and dropped connections; not a certificate */
             may_have_acted = resp.sends > 0;
         } else {
             plumb_aws_protocol_parse_error(&info, svc, &resp);

@@ -221,6 +221,34 @@ static int on_send(void *ctx, char *conn_primary_ip, char *conn_local_ip, int co
     return CURL_PREREQFUNC_OK;
 }
 
+/*
+ * Failures that do not go away by sending again: the peer's certificate refused or the local
+ * TLS set-up (CA bundle, client certificate) unusable, or a URL libcurl cannot use. Retrying
+ * them only makes a misconfiguration wait through every back-off before it is reported.
+ * Connection refused, DNS, timeouts and a handshake cut short stay retryable: those are what
+ * a flaky network looks like.
+ */
+static int lasting_failure(CURLcode rc)
+{
+    switch (rc) {
+    case CURLE_PEER_FAILED_VERIFICATION:
+    case CURLE_SSL_CACERT_BADFILE:
+    case CURLE_SSL_CERTPROBLEM:
+    case CURLE_SSL_CIPHER:
+    case CURLE_SSL_ENGINE_NOTFOUND:
+    case CURLE_SSL_ENGINE_SETFAILED:
+    case CURLE_SSL_CRL_BADFILE:
+    case CURLE_SSL_ISSUER_ERROR:
+    case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
+    case CURLE_SSL_INVALIDCERTSTATUS:
+    case CURLE_UNSUPPORTED_PROTOCOL:
+    case CURLE_URL_MALFORMAT:
+        return 1;
+    default:
+        return 0;
+    }
+}
+
 int plumb_http_send(struct plumb_http_response *resp, const struct plumb_http_request *req,
                     const struct plumb_http_options *opts)
 {
@@ -309,6 +337,7 @@ int plumb_http_send(struct plumb_http_response *resp, const struct plumb_http_re
         goto done;
     }
     if (rc != CURLE_OK) {
+        resp->lasting = lasting_failure(rc);
         error = plumb_error_set(PLUMB_ENET, "%s %s: %s%s%s", req->method, req->url_base,
                                 curl_easy_strerror(rc), errbuf[0] ? ": " : "", errbuf);
         goto done;

@@ -33,6 +33,9 @@ struct plumb_http_response {
                                     2 or more when libcurl resent it on a fresh connection */
     struct plumb_kvlist headers; /* names as received */
     struct plumb_buf body;
+    /* 1: a transport failure the same request meets again however often it is sent (a
+     * certificate refused, a CA bundle unreadable, a URL libcurl cannot use): not retried */
+    int lasting;
 };
 
 void plumb_http_request_init(struct plumb_http_request *req);

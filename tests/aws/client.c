@@ -385,6 +385,35 @@ Test(client, ten_attempts_unless_told_otherwise)
     plumb_aws_free(aws);
 }
 
+/* A certificate or CA problem is the same on every try: reported at once, not after every
+ * back-off (the server here speaks plain HTTP, and the CA bundle is no certificate at all). */
+Test(client, tls_set_up_failures_are_not_retried)
+{
+    static const char *const answers[] = {"ok", NULL};
+    char url[300], bundle[300];
+    struct plumb_aws *aws;
+    json_t *out = NULL;
+    FILE *f;
+
+    start_flaky(answers);
+    snprintf(url, sizeof(url), "https://%s", server.url + strlen("http://"));
+    setenv("AWS_ENDPOINT_URL", url, 1);
+    snprintf(bundle, sizeof(bundle), "%s/not-a-bundle.pem", home);
+    f = fopen(bundle, "w");
+    cr_assert_not_null(f);
+    fputs("this is not a certificate\n", f);
+    fclose(f);
+    setenv("AWS_CA_BUNDLE", bundle, 1);
+    cr_assert_eq(plumb_aws_new(&aws, NULL), 0, "%s", plumb_error_message());
+    cr_expect_eq(plumb_aws_call(aws, "sts", "GetCallerIdentity", NULL, &out), PLUMB_ENET);
+    cr_expect_null(out);
+    cr_expect_eq(nsleeps, 0, "retried %d times: %s", nsleeps, plumb_error_message());
+    cr_expect(strstr(plumb_error_message(), "after 1 attempt") != NULL, "%s",
+              plumb_error_message());
+    unsetenv("AWS_CA_BUNDLE");
+    plumb_aws_free(aws);
+}
+
 Test(client, exists_and_in_use_are_conflicts)
 {
     static const char *const answers[] = {"exists", "inuse", NULL};
