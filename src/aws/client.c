@@ -839,6 +839,12 @@ int plumb_aws__call_with(struct plumb_aws *aws, const struct plumb_aws_credentia
             goto done;
         }
         spent += error < 0 ? 10 : 5;
+        /* With 10 attempts a call can wait a minute or two before it gives up: once it has
+         * failed three times, say why it is waiting (a wrong endpoint looks like a hang). */
+        if (attempt == 3 && aws->max_attempts > 3)
+            plumb_log_info("aws: %s %s: %s; still trying (%d attempts left)", service, operation,
+                           error < 0 ? plumb_error_message() : info.code,
+                           aws->max_attempts - attempt);
         plumb_sleep_ms(backoff_ms(aws, attempt));
     }
 

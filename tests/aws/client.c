@@ -4,6 +4,7 @@
  * jitter redirected, so back-off is checked exactly and without waiting.
  */
 #include <criterion/criterion.h>
+#include <criterion/redirect.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -411,6 +412,37 @@ Test(client, tls_set_up_failures_are_not_retried)
     cr_expect(strstr(plumb_error_message(), "after 1 attempt") != NULL, "%s",
               plumb_error_message());
     unsetenv("AWS_CA_BUNDLE");
+    plumb_aws_free(aws);
+}
+
+static void clean_env_stderr(void)
+{
+    clean_env();
+    cr_redirect_stderr();
+}
+
+/* Ten attempts can take a minute or two: after the third failure plumb says why it waits. */
+Test(client, says_why_it_is_still_trying, .init = clean_env_stderr)
+{
+    static const char *const answers[] = {"throttle", "throttle", "throttle", "ok", NULL};
+    struct plumb_aws *aws;
+    json_t *out = NULL;
+    char text[4096];
+    size_t n;
+    FILE *f;
+
+    start_flaky(answers);
+    cr_assert_eq(plumb_aws_new(&aws, NULL), 0);
+    cr_assert_eq(plumb_aws_call(aws, "sts", "GetCallerIdentity", NULL, &out), 0, "%s",
+                 plumb_error_message());
+    fflush(stderr);
+    f = cr_get_redirected_stderr();
+    n = fread(text, 1, sizeof(text) - 1, f);
+    text[n] = '\0';
+    cr_expect(strstr(text, "sts GetCallerIdentity: Throttling; still trying (7 attempts left)") !=
+                  NULL,
+              "%s", text);
+    json_decref(out);
     plumb_aws_free(aws);
 }
 
