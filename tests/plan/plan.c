@@ -166,12 +166,14 @@ Test(plan, gone_is_created_again)
     json_decref(records);
 }
 
-static const char *const LG_YAML = "project: shop\n"
-                                   "environments: { stage: {} }\n"
-                                   "resources:\n"
-                                   "  lg:\n"
-                                   "    type: AWS::Logs::LogGroup\n"
-                                   "    properties: { LogGroupName: /app%s }\n";
+/* A log group with `extra` properties after its name. */
+#define LG_YAML(extra)                                                                             \
+    "project: shop\n"                                                                              \
+    "environments: { stage: {} }\n"                                                                \
+    "resources:\n"                                                                                 \
+    "  lg:\n"                                                                                      \
+    "    type: AWS::Logs::LogGroup\n"                                                              \
+    "    properties: { LogGroupName: /app" extra " }\n"
 
 /* A log group's record: `properties` as last applied, `observed` as refresh read it. */
 static json_t *lg_record(json_t *properties, json_t *observed)
@@ -186,10 +188,8 @@ Test(plan, a_setting_removed_outside_is_a_change)
 {
     struct plumb_plan *p = NULL;
     json_t *records, *d;
-    char yaml[512];
 
-    snprintf(yaml, sizeof(yaml), LG_YAML, ", RetentionInDays: 14");
-    load(yaml);
+    load(LG_YAML(", RetentionInDays: 14"));
     records = lg_record(json_pack("{s:s, s:i}", "LogGroupName", "/app", "RetentionInDays", 14),
                         json_pack("{s:s, s:n}", "LogGroupName", "/app", "RetentionInDays"));
     cr_expect_eq(plan_one(records, &p), PLUMB_ACTION_UPDATE);
@@ -205,10 +205,8 @@ Test(plan, a_null_no_longer_declared_is_no_change)
 {
     struct plumb_plan *p = NULL;
     json_t *records;
-    char yaml[512];
 
-    snprintf(yaml, sizeof(yaml), LG_YAML, "");
-    load(yaml);
+    load(LG_YAML(""));
     records = lg_record(json_pack("{s:s, s:n}", "LogGroupName", "/app", "RetentionInDays"),
                         json_pack("{s:s, s:n}", "LogGroupName", "/app", "RetentionInDays"));
     cr_expect_eq(plan_one(records, &p), PLUMB_ACTION_NOOP);
