@@ -81,6 +81,16 @@ int plumb_aws_call(struct plumb_aws *aws, const char *service, const char *opera
                    const json_t *input, json_t **out);
 
 /*
+ * plumb_aws_call for a create that has no idempotency token, settling the one doubt it can
+ * leave: when its answer was lost (PLUMB_EUNCERTAIN: client.c, resend_is_safe), `check_op`
+ * with `check_in` reads what it would have made. Found: the create took effect (0, *out the
+ * read's answer). Not found: the create is sent once more. Any other outcome is returned.
+ */
+int plumb_aws_create_settled(struct plumb_aws *aws, const char *service, const char *operation,
+                             const json_t *input, const char *check_op, const json_t *check_in,
+                             json_t **out);
+
+/*
  * Like plumb_aws_call, following the operation's paginator (NextToken, Marker, nextToken, ...)
  * to the last page; the result lists of every page are concatenated into the first page's
  * output. Operations without a paginator make one call.

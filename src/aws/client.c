@@ -859,6 +859,20 @@ done:
     return error;
 }
 
+int plumb_aws_create_settled(struct plumb_aws *aws, const char *service, const char *operation,
+                             const json_t *input, const char *check_op, const json_t *check_in,
+                             json_t **out)
+{
+    int error = plumb_aws_call(aws, service, operation, input, out);
+
+    if (error != PLUMB_EUNCERTAIN)
+        return error;
+    error = plumb_aws_call(aws, service, check_op, check_in, out);
+    if (error == PLUMB_ENOTFOUND)
+        error = plumb_aws_call(aws, service, operation, input, out);
+    return error;
+}
+
 int plumb_aws_call(struct plumb_aws *aws, const char *service, const char *operation,
                    const json_t *input, json_t **out)
 {

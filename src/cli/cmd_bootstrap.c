@@ -231,23 +231,14 @@ static int deploy_role(struct plumb_session *s, const char *provider, const char
                    "plumb bootstrap: GitHub Actions deploys of this environment", "Tags", "Key",
                    "plumb:project", "Value", s->project->name, "Key", "plumb:env", "Value", s->env);
     PLUMB_ALLOC_CHECK(in);
-    error = plumb_aws_call(s->aws, "iam", "CreateRole", in, &out);
-    if (error == PLUMB_EUNCERTAIN) {
-        /* its answer lost (client.c, resend_is_safe): made if GetRole finds it, else made
-         * again */
+    {
         json_t *name_only = json_pack("{s:s}", "RoleName", name.ptr);
         PLUMB_ALLOC_CHECK(name_only);
-        json_decref(out);
-        out = NULL;
-        error = plumb_aws_call(s->aws, "iam", "GetRole", name_only, &out);
+        error =
+            plumb_aws_create_settled(s->aws, "iam", "CreateRole", in, "GetRole", name_only, &out);
         json_decref(name_only);
-        if (error == PLUMB_ENOTFOUND) {
-            json_decref(out);
-            out = NULL;
-            error = plumb_aws_call(s->aws, "iam", "CreateRole", in, &out);
-        }
+        PLUMB_TRY(error);
     }
-    PLUMB_TRY(error);
     json_decref(in);
     in = json_pack("{s:s, s:s}", "RoleName", name.ptr, "PolicyArn", DEPLOY_POLICY);
     PLUMB_ALLOC_CHECK(in);

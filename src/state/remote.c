@@ -422,6 +422,23 @@ static int call_only(struct plumb_aws *aws, const char *service, const char *op,
     return error;
 }
 
+/* A create, its answer settled if lost (plumb_aws_create_settled); takes `in` and `check_in`. */
+static int create_only(struct plumb_aws *aws, const char *service, const char *op, json_t *in,
+                       const char *check_op, json_t *check_in)
+{
+    json_t *out = NULL;
+    int error;
+
+    if (!in || !check_in)
+        error = plumb_error_oom();
+    else
+        error = plumb_aws_create_settled(aws, service, op, in, check_op, check_in, &out);
+    json_decref(in);
+    json_decref(check_in);
+    json_decref(out);
+    return error;
+}
+
 static int create_bucket(struct plumb_aws *aws, const char *bucket, const char *region)
 {
     json_t *in = json_pack("{s:s}", "Bucket", bucket);
@@ -430,7 +447,8 @@ static int create_bucket(struct plumb_aws *aws, const char *bucket, const char *
     if (in && region && strcmp(region, "us-east-1") != 0)
         json_object_set_new(in, "CreateBucketConfiguration",
                             json_pack("{s:s}", "LocationConstraint", region));
-    return call_only(aws, "s3", "CreateBucket", in);
+    return create_only(aws, "s3", "CreateBucket", in, "HeadBucket",
+                       json_pack("{s:s}", "Bucket", bucket));
 }
 
 /* The bucket: versioned (a reader takes the version the digest names), encrypted, private. */
@@ -449,15 +467,7 @@ static int provision_bucket(struct plumb_aws *aws, const char *bucket, const cha
     json_decref(out);
     out = NULL;
     if (error == PLUMB_ENOTFOUND) {
-        error = create_bucket(aws, bucket, region);
-        /* its answer lost (client.c, resend_is_safe): made if HeadBucket finds it, else
-         * made again */
-        if (error == PLUMB_EUNCERTAIN) {
-            error = call_only(aws, "s3", "HeadBucket", json_pack("{s:s}", "Bucket", bucket));
-            if (error == PLUMB_ENOTFOUND)
-                error = create_bucket(aws, bucket, region);
-        }
-        PLUMB_TRY(error);
+        PLUMB_TRY(create_bucket(aws, bucket, region));
         PLUMB_TRY(call_only(aws, "s3", "PutPublicAccessBlock",
                             json_pack("{s:s, s:{s:b, s:b, s:b, s:b}}", "Bucket", bucket,
                                       "PublicAccessBlockConfiguration", "BlockPublicAcls", 1,
@@ -516,11 +526,12 @@ static int table_status(struct plumb_aws *aws, const char *table, const char **s
 
 static int create_table(struct plumb_aws *aws, const char *table)
 {
-    return call_only(aws, "dynamodb", "CreateTable",
-                     json_pack("{s:s, s:s, s:[{s:s, s:s}], s:[{s:s, s:s}]}", "TableName", table,
-                               "BillingMode", "PAY_PER_REQUEST", "AttributeDefinitions",
-                               "AttributeName", "LockID", "AttributeType", "S", "KeySchema",
-                               "AttributeName", "LockID", "KeyType", "HASH"));
+    return create_only(aws, "dynamodb", "CreateTable",
+                       json_pack("{s:s, s:s, s:[{s:s, s:s}], s:[{s:s, s:s}]}", "TableName", table,
+                                 "BillingMode", "PAY_PER_REQUEST", "AttributeDefinitions",
+                                 "AttributeName", "LockID", "AttributeType", "S", "KeySchema",
+                                 "AttributeName", "LockID", "KeyType", "HASH"),
+                       "DescribeTable", json_pack("{s:s}", "TableName", table));
 }
 
 /* The lock table: partition key LockID, on demand; waited for until ACTIVE. */
@@ -538,16 +549,7 @@ static int provision_table(struct plumb_aws *aws, const char *table, struct plum
     }
     if (error != PLUMB_ENOTFOUND && !last_code_is("ResourceNotFoundException"))
         return error;
-    error = create_table(aws, table);
-    /* its answer lost (client.c, resend_is_safe): the wait below finds the table if it was
-     * made; one DescribeTable does not know is made again */
-    if (error == PLUMB_EUNCERTAIN) {
-        error = table_status(aws, table, &status, &out);
-        json_decref(out);
-        if (error == PLUMB_ENOTFOUND || last_code_is("ResourceNotFoundException"))
-            error = create_table(aws, table);
-    }
-    PLUMB_TRY(error);
+    PLUMB_TRY(create_table(aws, table));
     for (i = 0; i < 120; i++) {
         error = table_status(aws, table, &status, &out);
         if (error == 0 && status && strcmp(status, "ACTIVE") == 0) {

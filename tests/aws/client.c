@@ -594,6 +594,42 @@ Test(client, create_not_resent_after_a_5xx)
     plumb_aws_free(aws);
 }
 
+/* plumb_aws_create_settled: a create whose answer was lost is settled by reading what it would
+ * have made: found, done (the read's answer); not found, created once more. */
+Test(client, a_lost_create_is_settled_by_a_read)
+{
+    static const char *const found[] = {"drop", "ok", NULL};
+    static const char *const missing[] = {"drop", "notfound", "ok", NULL};
+    struct plumb_aws *aws;
+    json_t *in = create_role_input(), *check = json_pack("{s:s}", "RoleName", "r"), *out = NULL;
+    char line[256];
+
+    start_flaky(found);
+    cr_assert_eq(plumb_aws_new(&aws, NULL), 0);
+    cr_expect_eq(plumb_aws_create_settled(aws, "iam", "CreateRole", in, "GetRole", check, &out), 0,
+                 "%s", plumb_error_message());
+    cr_expect_eq(requests_seen(), 2, "the create, then the read that found it");
+    request_line(1, line, sizeof(line));
+    cr_expect(strstr(line, "GetRole") != NULL, "%s", line);
+    json_decref(out);
+    out = NULL;
+    plumb_aws_free(aws);
+    test_server_stop(&server);
+    unlink(log_path); /* the second server's requests alone */
+
+    start_flaky(missing);
+    cr_assert_eq(plumb_aws_new(&aws, NULL), 0);
+    cr_expect_eq(plumb_aws_create_settled(aws, "iam", "CreateRole", in, "GetRole", check, &out), 0,
+                 "%s", plumb_error_message());
+    cr_expect_eq(requests_seen(), 3, "the create, the read that did not find it, the create");
+    request_line(2, line, sizeof(line));
+    cr_expect(strstr(line, "CreateRole") != NULL, "%s", line);
+    json_decref(out);
+    json_decref(in);
+    json_decref(check);
+    plumb_aws_free(aws);
+}
+
 /* A throttle refuses the request before any work: a create is resent after it; and so after a
  * connection that never opened (nothing was sent). */
 Test(client, create_resent_after_a_throttle_or_a_failed_connect)

@@ -8,6 +8,7 @@ list given on the command line (the last one repeats):
   503 / 500  that status with an InternalFailure body
   denied     403 AccessDenied
   exists     400 ResourceExistsException (Secrets Manager's "already exists")
+  notfound   404 NoSuchEntity (IAM's "not found")
   inuse      400 ResourceInUse (ELBv2's "still referenced")
   drop       close the connection without answering
   slow       wait 3 s, then answer ok (for timeouts)
@@ -84,6 +85,7 @@ def main():
                 "500": (500, error("InternalFailure", "oops")),
                 "denied": (403, error("AccessDenied", "not allowed")),
                 "exists": (400, error("ResourceExistsException", "already there")),
+                "notfound": (404, error("NoSuchEntity", "not there")),
                 "inuse": (400, error("ResourceInUse", "still in use")),
             }[answer]
             self.send_response(status)
