@@ -231,6 +231,10 @@ static json_t *observe_table(const json_t *t, const json_t *ttl, const json_t *b
     json_object_set_new(o, "LocalSecondaryIndexes", sorted_by(list, "IndexName"));
     json_decref(list);
 
+    /* A stream found off reads as null rather than missing: DescribeTable answers for it in
+     * the same call, and a missing property would be filled from the last applied value, so
+     * a stream disabled outside plumb would never show as drift. A null the declaration
+     * does not name is no change (plan.c). */
     v = json_object_get(t, "StreamSpecification");
     if (json_is_true(json_object_get(v, "StreamEnabled"))) {
         json_object_set_new(
@@ -238,6 +242,8 @@ static json_t *observe_table(const json_t *t, const json_t *ttl, const json_t *b
             json_pack("{s:O?}", "StreamViewType", json_object_get(v, "StreamViewType")));
         if ((x = json_object_get(t, "LatestStreamArn")))
             json_object_set(o, "StreamArn", x);
+    } else {
+        json_object_set_new(o, "StreamSpecification", json_null());
     }
 
     /* no SSEDescription: encrypted with an AWS owned key, which CloudFormation says as
@@ -889,6 +895,8 @@ static int update_stream(struct plumb_aws *aws, const char *name, const json_t *
     const json_t *h = json_object_get(current, "StreamSpecification");
     int error = 0;
 
+    if (json_is_null(h))
+        h = NULL; /* read reports a stream found off as null */
     if (!needs(before, current, want, "StreamSpecification") || (!w && !h))
         return 0;
     if (h)
