@@ -22,7 +22,16 @@
 #include "util/sys.h"
 
 /* (service, operation) pairs counted for --stats; more than any run uses */
-#define MAX_STATS 256
+#define MAX_STATS     256
+#define MAX_ENDPOINTS 64 /* more services than plumb calls */
+/*
+ * Attempts for an endpoint that has not answered once in this run and cannot be reached
+ * (the host does not resolve, the port refuses): the SDKs' standard count. A wrong
+ * AWS_ENDPOINT_URL or a network with no route would otherwise wait through all ten attempts'
+ * back-offs, a minute or two, before saying so. An endpoint that has answered before gets
+ * every attempt: then it is a blip.
+ */
+#define UNREACHED_ATTEMPTS 3
 
 enum retry_mode { RETRY_STANDARD, RETRY_LEGACY, RETRY_ADAPTIVE };
 
@@ -54,6 +63,10 @@ struct plumb_aws {
     pthread_mutex_t stats_lock;
     struct op_stats stats[MAX_STATS];
     size_t nstats;
+    /* Services whose endpoint has answered at least once, under stats_lock: see
+     * UNREACHED_ATTEMPTS. */
+    char *answered[MAX_ENDPOINTS];
+    size_t nanswered;
 };
 
 static _Thread_local struct plumb_aws_error_info last_aws_error;
@@ -355,6 +368,8 @@ void plumb_aws_free(struct plumb_aws *aws)
     plumb_aws_shared_config_free(aws->cfg);
     pthread_mutex_destroy(&aws->chain_lock);
     pthread_mutex_destroy(&aws->stats_lock);
+    while (aws->nanswered)
+        free(aws->answered[--aws->nanswered]);
     free(aws->region);
     free(aws->profile);
     free(aws);
@@ -605,6 +620,25 @@ static int resend_is_safe(const struct plumb_aws_service *svc, const char *opera
     return 0;
 }
 
+/* Whether `service` has answered in this run; with `note`, records that it has. By service
+ * rather than by host: an S3 bucket's virtual host is new with every bucket. */
+static int answered(struct plumb_aws *aws, const char *service, int note)
+{
+    size_t i;
+    int found = 0;
+
+    pthread_mutex_lock(&aws->stats_lock);
+    for (i = 0; i < aws->nanswered && !found; i++)
+        found = strcmp(aws->answered[i], service) == 0;
+    if (note && !found && aws->nanswered < MAX_ENDPOINTS &&
+        (aws->answered[aws->nanswered] = strdup(service)))
+        aws->nanswered++;
+    /* a full table counts every service as answered: full retries, as before */
+    found = found || aws->nanswered == MAX_ENDPOINTS;
+    pthread_mutex_unlock(&aws->stats_lock);
+    return found;
+}
+
 /* Full jitter over a capped exponential: a random wait in [0, min(20 s, 1 s * 2^attempt)),
  * the AWS SDKs' standard mode (legacy mode uses 100 ms as base, as botocore did). */
 static long backoff_ms(const struct plumb_aws *aws, int attempt)
@@ -803,6 +837,8 @@ int plumb_aws__call_with(struct plumb_aws *aws, const struct plumb_aws_credentia
         plumb_log_debug("aws: %s %s attempt %d: %s%ld (%.0f ms)", service, operation, attempt,
                         error < 0 ? "transport error, " : "HTTP ", resp.status,
                         (now_seconds() - t0) * 1000.0);
+        if (resp.status > 0)
+            answered(aws, svc->key, 1);
         if (error == 0 && resp.status >= 200 && resp.status < 300) {
             /* A success pays back the retry quota: the full cost when it followed retries. */
             give_retry_tokens(aws, spent ? spent : 1);
@@ -820,6 +856,13 @@ int plumb_aws__call_with(struct plumb_aws *aws, const struct plumb_aws_credentia
         }
         if (retryable && may_have_acted && req.once) {
             error = uncertain(error < 0 ? NULL : &info, service, operation);
+            goto done;
+        }
+        if (retryable && error < 0 && resp.unreached && attempt >= UNREACHED_ATTEMPTS &&
+            !answered(aws, svc->key, 0)) {
+            plumb_error_wrap("%s %s (after %d attempts; %s has not answered once: check the "
+                             "endpoint, AWS_ENDPOINT_URL and the network)",
+                             service, operation, attempt, req.url_base);
             goto done;
         }
         if (!retryable || attempt >= aws->max_attempts ||

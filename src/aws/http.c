@@ -268,6 +268,8 @@ int plumb_http_send(struct plumb_http_response *resp, const struct plumb_http_re
     plumb_buf_clear(&resp->body);
     resp->status = 0;
     resp->sends = 0;
+    resp->lasting = 0;
+    resp->unreached = 0;
     easy = thread_easy();
     PLUMB_ALLOC_CHECK(easy);
     PLUMB_TRY(build_url(&url, req));
@@ -338,6 +340,8 @@ int plumb_http_send(struct plumb_http_response *resp, const struct plumb_http_re
     }
     if (rc != CURLE_OK) {
         resp->lasting = lasting_failure(rc);
+        resp->unreached = rc == CURLE_COULDNT_RESOLVE_HOST || rc == CURLE_COULDNT_RESOLVE_PROXY ||
+                          rc == CURLE_COULDNT_CONNECT;
         error = plumb_error_set(PLUMB_ENET, "%s %s: %s%s%s", req->method, req->url_base,
                                 curl_easy_strerror(rc), errbuf[0] ? ": " : "", errbuf);
         goto done;

@@ -36,6 +36,8 @@ struct plumb_http_response {
     /* 1: a transport failure the same request meets again however often it is sent (a
      * certificate refused, a CA bundle unreadable, a URL libcurl cannot use): not retried */
     int lasting;
+    /* 1: no connection could be made at all (the host did not resolve, or refused) */
+    int unreached;
 };
 
 void plumb_http_request_init(struct plumb_http_request *req);

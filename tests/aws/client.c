@@ -415,6 +415,48 @@ Test(client, tls_set_up_failures_are_not_retried)
     plumb_aws_free(aws);
 }
 
+/* An endpoint that never answered and cannot be reached (a wrong AWS_ENDPOINT_URL) is given up
+ * after the SDKs' 3 attempts rather than ten; one that answered before gets every attempt. */
+Test(client, an_endpoint_never_reached_gets_three_attempts)
+{
+    static const char *const answers[] = {"ok", NULL};
+    struct plumb_aws *aws;
+    json_t *out = NULL;
+
+    start_flaky(answers);
+    test_server_stop(&server);
+    cr_assert_eq(plumb_aws_new(&aws, NULL), 0, "%s", plumb_error_message());
+    cr_expect_eq(plumb_aws_call(aws, "sts", "GetCallerIdentity", NULL, &out), PLUMB_ENET);
+    cr_expect_eq(nsleeps, 2, "%d waits: %s", nsleeps, plumb_error_message());
+    cr_expect(strstr(plumb_error_message(), "after 3 attempts") != NULL, "%s",
+              plumb_error_message());
+    cr_expect(strstr(plumb_error_message(), "has not answered once") != NULL, "%s",
+              plumb_error_message());
+    cr_expect_eq(plumb_aws_stats_calls(aws, "sts"), 3);
+    plumb_aws_free(aws);
+}
+
+Test(client, an_endpoint_that_answered_gets_every_attempt)
+{
+    static const char *const answers[] = {"ok", NULL};
+    struct plumb_aws *aws;
+    json_t *out = NULL;
+
+    start_flaky(answers);
+    setenv("AWS_MAX_ATTEMPTS", "5", 1);
+    cr_assert_eq(plumb_aws_new(&aws, NULL), 0, "%s", plumb_error_message());
+    cr_assert_eq(plumb_aws_call(aws, "sts", "GetCallerIdentity", NULL, &out), 0, "%s",
+                 plumb_error_message());
+    json_decref(out);
+    out = NULL;
+    test_server_stop(&server); /* the port now refuses */
+    cr_expect_eq(plumb_aws_call(aws, "sts", "GetCallerIdentity", NULL, &out), PLUMB_ENET);
+    cr_expect_eq(nsleeps, 4, "%d waits: %s", nsleeps, plumb_error_message());
+    cr_expect(strstr(plumb_error_message(), "after 5 attempts") != NULL, "%s",
+              plumb_error_message());
+    plumb_aws_free(aws);
+}
+
 static void clean_env_stderr(void)
 {
     clean_env();
