@@ -210,10 +210,15 @@ static json_t *observe_table(const json_t *t, const json_t *ttl, const json_t *b
     json_object_set_new(o, "AttributeDefinitions",
                         sorted_by(json_object_get(t, "AttributeDefinitions"), "AttributeName"));
     json_object_set_new(o, "BillingMode", json_string(billing));
-    /* on-demand tables report 0/0 (moto: the old values): not a setting then */
+    /* on-demand tables report 0/0 (moto: the old values): not a setting then, and read as
+     * null rather than missing, as a stream found off does (below): a table switched to on
+     * demand outside plumb would otherwise keep the throughput last applied, and with
+     * BillingMode left to its default neither plan nor drift would see the change */
     if (provisioned && json_is_object(json_object_get(t, "ProvisionedThroughput")))
         json_object_set_new(o, "ProvisionedThroughput",
                             throughput(json_object_get(t, "ProvisionedThroughput")));
+    else if (!provisioned)
+        json_object_set_new(o, "ProvisionedThroughput", json_null());
 
     list = json_array();
     json_array_foreach(json_object_get(t, "GlobalSecondaryIndexes"), i, x)
@@ -1109,6 +1114,11 @@ static json_t *ddb_normalize(const json_t *props)
         json_object_set_new(out, "GlobalSecondaryIndexes", sorted_by(v, "IndexName"));
     if (json_is_array(v = json_object_get(out, "LocalSecondaryIndexes")))
         json_object_set_new(out, "LocalSecondaryIndexes", sorted_by(v, "IndexName"));
+    /* an on-demand table has no provisioned throughput (create and update leave a declared
+     * one out, and read reports null): declared anyway, it would be a change on every plan */
+    v = json_object_get(out, "BillingMode");
+    if (json_is_string(v) && strcmp(json_string_value(v), "PAY_PER_REQUEST") == 0)
+        json_object_del(out, "ProvisionedThroughput");
     v = json_object_get(out, "TimeToLiveSpecification");
     if (json_is_false(json_object_get(v, "Enabled")))
         json_object_del(v, "AttributeName");

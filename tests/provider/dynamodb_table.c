@@ -311,8 +311,9 @@ Test(driver_dynamodb_table, capacity)
     json_decref(observed);
     cr_assert_eq(t->update(aws, id, more, ondemand, &observed), 0, "%s", plumb_error_message());
     test_expect_props(ondemand, observed);
-    cr_expect_null(json_object_get(observed, "ProvisionedThroughput"),
-                   "on demand: no throughput to report");
+    /* null, not missing: see on_demand_outside_plumb */
+    cr_expect(json_is_null(json_object_get(observed, "ProvisionedThroughput")),
+              "on demand: no throughput to report");
 
     json_decref(observed);
     cr_assert_eq(t->update(aws, id, ondemand, props, &observed), 0, "%s", plumb_error_message());
@@ -330,6 +331,49 @@ Test(driver_dynamodb_table, capacity)
     json_decref(props);
     json_decref(more);
     json_decref(ondemand);
+    json_decref(observed);
+    json_decref(id);
+    plumb_aws_free(aws);
+}
+
+/*
+ * A table switched to on demand outside plumb reads with a null throughput: missing, refresh
+ * would keep the throughput last applied and, BillingMode left to its default, neither plan
+ * nor drift would see the change. An update puts the capacity back.
+ */
+Test(driver_dynamodb_table, on_demand_outside_plumb)
+{
+    const struct plumb_resource_type *t = driver();
+    struct plumb_aws *aws = test_moto_client();
+    json_t *props = simple("switched"), *observed = NULL, *id, *out = NULL, *tb;
+
+    json_object_del(props, "BillingMode"); /* the default, PROVISIONED */
+    id = json_pack("{s:s}", "TableName", "switched");
+    cr_assert_eq(t->create(aws, props, &observed), 0, "%s", plumb_error_message());
+    test_expect_props(props, observed);
+    cr_assert_eq(test_aws_cli(&out, "dynamodb update-table --table-name switched "
+                                    "--billing-mode PAY_PER_REQUEST"),
+                 0);
+    json_decref(out);
+
+    json_decref(observed);
+    cr_assert_eq(t->read(aws, id, &observed), 0, "%s", plumb_error_message());
+    cr_assert_not_null(observed);
+    cr_expect_str_eq(json_string_value(json_object_get(observed, "BillingMode")),
+                     "PAY_PER_REQUEST");
+    cr_expect(json_is_null(json_object_get(observed, "ProvisionedThroughput")),
+              "no throughput on demand reads as null");
+
+    json_decref(observed);
+    cr_assert_eq(t->update(aws, id, props, props, &observed), 0, "%s", plumb_error_message());
+    test_expect_props(props, observed);
+    tb = cli_table("switched");
+    cr_expect_str_eq(json_string_value(
+                         json_object_get(json_object_get(tb, "BillingModeSummary"), "BillingMode")),
+                     "PROVISIONED");
+    json_decref(tb);
+
+    json_decref(props);
     json_decref(observed);
     json_decref(id);
     plumb_aws_free(aws);
@@ -601,6 +645,27 @@ Test(driver_dynamodb_table, stream_disabled_outside_plumb)
     json_decref(observed);
     json_decref(id);
     plumb_aws_free(aws);
+}
+
+/* A throughput declared for an on-demand table is what AWS would not keep (and read reports
+ * null): the planner compares without it, so it is not a change on every plan. */
+Test(driver_dynamodb_table, on_demand_throughput_normalized_away)
+{
+    json_t *props = simple("ondemand"), *n;
+
+    json_object_set_new(props, "BillingMode", json_string("PAY_PER_REQUEST"));
+    json_object_set_new(props, "ProvisionedThroughput",
+                        json_pack("{s:i, s:i}", "ReadCapacityUnits", 5, "WriteCapacityUnits", 5));
+    n = driver()->normalize(props);
+    cr_assert_not_null(n);
+    cr_expect_null(json_object_get(n, "ProvisionedThroughput"));
+    cr_expect_not_null(json_object_get(props, "ProvisionedThroughput"), "props left as they are");
+    json_decref(n);
+    json_object_set_new(props, "BillingMode", json_string("PROVISIONED"));
+    n = driver()->normalize(props);
+    cr_expect_not_null(json_object_get(n, "ProvisionedThroughput"));
+    json_decref(n);
+    json_decref(props);
 }
 
 /* DescribeTable takes one table: a batch could only cost what reads cost, so none. */
