@@ -18,21 +18,6 @@
 #include "util/error.h"
 #include "util/sys.h"
 
-/* Filter values per call: AWS takes at most 200, all filters together. */
-#define CHUNK 100
-
-/* EC2 is eventually consistent: a new id can be unknown to describes for a moment. A
- * DependencyViolation can outlive what caused it: detaching fails while public addresses of
- * deleted instances or tasks are still mapped in the VPC. */
-#define SETTLE_ATTEMPTS     6
-#define DEPENDENCY_ATTEMPTS 10
-
-static int describe_gateways(struct plumb_aws *aws, json_t *filters, json_t **gateways)
-{
-    return plumb_ec2__describe(aws, "DescribeInternetGateways", "InternetGateways", filters,
-                               gateways);
-}
-
 /* One DescribeInternetGateways entry → the CloudFormation shape. */
 static json_t *observe(const json_t *gateway)
 {
@@ -47,103 +32,28 @@ static json_t *observe(const json_t *gateway)
     return o;
 }
 
-static const json_t *find_gateway(const json_t *gateways, const char *gateway_id)
-{
-    const json_t *g;
-    size_t i;
-
-    json_array_foreach(gateways, i, g)
-    {
-        const char *id = json_string_value(json_object_get(g, "InternetGatewayId"));
-        if (id && strcmp(id, gateway_id) == 0)
-            return g;
-    }
-    return NULL;
-}
-
-/* The gateway as DescribeInternetGateways has it (with its attachments), or NULL. */
-static int describe_one(struct plumb_aws *aws, const char *gateway_id, json_t **gateway)
-{
-    json_t *filters, *gateways = NULL;
-    int error = 0;
-
-    *gateway = NULL;
-    /* InternetGatewayIds would fail with NotFound; the filter returns what exists */
-    filters = json_pack("[{s:s, s:[s]}]", "Name", "internet-gateway-id", "Values", gateway_id);
-    PLUMB_ALLOC_CHECK(filters);
-    PLUMB_TRY(describe_gateways(aws, filters, &gateways));
-    *gateway = json_incref((json_t *)find_gateway(gateways, gateway_id));
-done:
-    json_decref(filters);
-    json_decref(gateways);
-    return error;
-}
+static const struct plumb_ec2_kind kind = {
+    .what = "internet gateway",
+    .id_keys = {"InternetGatewayId", NULL},
+    .describe = "DescribeInternetGateways",
+    .list = "InternetGateways",
+    .item_id = "InternetGatewayId",
+    .id_filter = "internet-gateway-id",
+    .delete = "DeleteInternetGateway",
+    .observe = observe,
+};
 
 static int igw_read(struct plumb_aws *aws, const json_t *id, json_t **observed)
 {
-    const char *gateway_id = plumb_provider_id_str(id, "InternetGatewayId");
-    json_t *g = NULL;
-    int error = 0;
-
-    *observed = NULL;
-    if (!gateway_id)
-        return plumb_error_set(PLUMB_EINVALID, "internet gateway id lacks InternetGatewayId");
-    PLUMB_TRY(describe_one(aws, gateway_id, &g));
-    if (g) {
-        *observed = observe(g);
-        PLUMB_ALLOC_CHECK(*observed);
-    }
-done:
-    json_decref(g);
-    return error;
+    return plumb_ec2__read(aws, &kind, id, observed);
 }
 
 /* One DescribeInternetGateways per chunk of ids, by filter. */
 static int igw_read_many(struct plumb_aws *aws, const json_t *ids, const json_t *wanted,
                          json_t **observed)
 {
-    json_t *result = json_array(), *chunk = NULL, *filters = NULL, *gateways = NULL, *o;
-    const json_t *g;
-    size_t start, i, n = json_array_size(ids);
-    int error = 0;
-
-    *observed = NULL;
-    PLUMB_ALLOC_CHECK(result);
-    for (start = 0; start < n; start += CHUNK) {
-        chunk = json_array();
-        PLUMB_ALLOC_CHECK(chunk);
-        for (i = start; i < n && i < start + CHUNK; i++) {
-            const char *gid = plumb_provider_id_str(json_array_get(ids, i), "InternetGatewayId");
-            if (gid)
-                json_array_append_new(chunk, json_string(gid));
-        }
-        if (json_array_size(chunk)) {
-            filters = json_pack("[{s:s, s:O}]", "Name", "internet-gateway-id", "Values", chunk);
-            PLUMB_ALLOC_CHECK(filters);
-            PLUMB_TRY(describe_gateways(aws, filters, &gateways));
-        }
-        for (i = start; i < n && i < start + CHUNK; i++) {
-            const char *gid = plumb_provider_id_str(json_array_get(ids, i), "InternetGatewayId");
-            o = NULL;
-            if (gid && (g = find_gateway(gateways, gid))) {
-                o = observe(g);
-                PLUMB_ALLOC_CHECK(o);
-            }
-            json_array_append_new(result, o ? o : json_null());
-        }
-        json_decref(chunk);
-        json_decref(filters);
-        json_decref(gateways);
-        chunk = filters = gateways = NULL;
-    }
-    *observed = result;
-    result = NULL;
-done:
-    json_decref(result);
-    json_decref(chunk);
-    json_decref(filters);
-    json_decref(gateways);
-    return error;
+    (void)wanted;
+    return plumb_ec2__read_many(aws, &kind, ids, observed);
 }
 
 /* By plumb:* tags: a gateway has no other property to tell two apart. */
@@ -155,7 +65,7 @@ static int igw_lookup(struct plumb_aws *aws, const json_t *props, json_t **id)
     *id = NULL;
     if (!filters)
         return 0;
-    PLUMB_TRY(describe_gateways(aws, filters, &gateways));
+    PLUMB_TRY(plumb_ec2__describe(aws, kind.describe, kind.list, filters, &gateways));
     if (json_array_size(gateways) > 1) {
         error = plumb_error_set(
             PLUMB_ECONFLICT,
@@ -172,27 +82,6 @@ static int igw_lookup(struct plumb_aws *aws, const json_t *props, json_t **id)
 done:
     json_decref(filters);
     json_decref(gateways);
-    return error;
-}
-
-/* Reads what was just created; a new id can be invisible to describes for a moment. */
-static int read_new(struct plumb_aws *aws, const json_t *id, json_t **observed)
-{
-    long wait_ms = 500;
-    int error = 0, i;
-
-    for (i = 1;; i++) {
-        PLUMB_TRY(igw_read(aws, id, observed));
-        if (*observed || i >= SETTLE_ATTEMPTS)
-            break;
-        plumb_sleep_ms(wait_ms);
-        wait_ms *= 2;
-    }
-    if (!*observed)
-        error = plumb_error_set(PLUMB_ENOTFOUND,
-                                "internet gateway '%s' does not show after its creation",
-                                plumb_provider_id_str(id, "InternetGatewayId"));
-done:
     return error;
 }
 
@@ -216,7 +105,7 @@ static int igw_create(struct plumb_aws *aws, const json_t *props, json_t **obser
     }
     id = json_pack("{s:s}", "InternetGatewayId", gateway_id);
     PLUMB_ALLOC_CHECK(id);
-    error = read_new(aws, id, observed);
+    error = plumb_ec2__read_new(aws, &kind, igw_read, id, observed);
 done:
     json_decref(in);
     json_decref(out);
@@ -267,7 +156,7 @@ static int igw_remove(struct plumb_aws *aws, const json_t *id, unsigned flags)
     (void)flags;
     if (!gateway_id)
         return plumb_error_set(PLUMB_EINVALID, "internet gateway id lacks InternetGatewayId");
-    PLUMB_TRY(describe_one(aws, gateway_id, &g));
+    PLUMB_TRY(plumb_ec2__describe_one(aws, &kind, gateway_id, &g));
     if (!g)
         goto done; /* gone already */
     json_array_foreach(json_object_get(g, "Attachments"), i, a)
@@ -277,8 +166,10 @@ static int igw_remove(struct plumb_aws *aws, const json_t *id, unsigned flags)
             continue;
         in = json_pack("{s:s, s:s}", "InternetGatewayId", gateway_id, "VpcId", vpc);
         PLUMB_ALLOC_CHECK(in);
+        /* a DependencyViolation outlives its cause: detaching fails while public addresses
+         * of deleted instances or tasks are still mapped in the VPC */
         error = plumb_ec2__call_retrying(aws, "DetachInternetGateway", in, &out,
-                                         "DependencyViolation", DEPENDENCY_ATTEMPTS);
+                                         "DependencyViolation", PLUMB_EC2_DEPENDENCY_ATTEMPTS);
         /* detached (or the VPC deleted) meanwhile: what we wanted */
         if (error < 0 &&
             (error == PLUMB_ENOTFOUND || plumb_ec2__last_code_is("Gateway.NotAttached")))
@@ -288,12 +179,7 @@ static int igw_remove(struct plumb_aws *aws, const json_t *id, unsigned flags)
         json_decref(out);
         in = out = NULL;
     }
-    in = json_pack("{s:s}", "InternetGatewayId", gateway_id);
-    PLUMB_ALLOC_CHECK(in);
-    error = plumb_ec2__call_retrying(aws, "DeleteInternetGateway", in, &out, "DependencyViolation",
-                                     DEPENDENCY_ATTEMPTS);
-    if (error == PLUMB_ENOTFOUND)
-        error = 0; /* gone already */
+    error = plumb_ec2__delete(aws, &kind, gateway_id);
 done:
     json_decref(g);
     json_decref(in);

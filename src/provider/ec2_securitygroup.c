@@ -35,14 +35,6 @@
 #include "util/error.h"
 #include "util/sys.h"
 
-/* Filter values per call: AWS takes at most 200, all filters together. */
-#define CHUNK 100
-
-/* EC2 is eventually consistent: a group just created can be unknown to the next call for a
- * moment; a DependencyViolation can outlive the interfaces that caused it. */
-#define SETTLE_ATTEMPTS     6
-#define DEPENDENCY_ATTEMPTS 10
-
 /* ---- rules ---------------------------------------------------------------------------- */
 
 /* The names a rule's peer takes in each direction (CloudFormation's Ingress / Egress). */
@@ -428,7 +420,7 @@ static int authorize(struct plumb_aws *aws, const struct direction *d, const cha
         if (error < 0 && plumb_ec2__last_code_is("InvalidPermission.Duplicate"))
             error = 0;
         e = plumb_aws_last_error();
-        if (error == 0 || i >= SETTLE_ATTEMPTS ||
+        if (error == 0 || i >= PLUMB_EC2_SETTLE_ATTEMPTS ||
             !plumb_ec2__last_code_is("InvalidGroup.NotFound") || !strstr(e->message, group_id))
             break;
         plumb_sleep_ms(wait_ms);
@@ -529,111 +521,34 @@ static json_t *observe(const json_t *g)
     return o;
 }
 
-static const json_t *find_group(const json_t *groups, const char *group_id)
-{
-    const json_t *g;
-    size_t i;
+/* Id is the primary identifier; GroupId is the same value. */
+static const struct plumb_ec2_kind kind = {
+    .what = "security group",
+    .id_keys = {"Id", "GroupId"},
+    .describe = "DescribeSecurityGroups",
+    .list = "SecurityGroups",
+    .item_id = "GroupId",
+    .id_filter = "group-id",
+    .delete = "DeleteSecurityGroup",
+    .observe = observe,
+};
 
-    json_array_foreach(groups, i, g)
-    {
-        const char *id = json_string_value(json_object_get(g, "GroupId"));
-        if (id && strcmp(id, group_id) == 0)
-            return g;
-    }
-    return NULL;
-}
-
-/* The group id: Id is the primary identifier; GroupId is the same value. */
 static const char *group_id_of(const json_t *id)
 {
-    const char *s = plumb_provider_id_str(id, "Id");
-
-    return s ? s : plumb_provider_id_str(id, "GroupId");
-}
-
-/* The group as DescribeSecurityGroups has it, or NULL (a filter: GroupIds fails on one
- * unknown id). */
-static int describe_one(struct plumb_aws *aws, const char *group_id, json_t **group)
-{
-    json_t *filters, *groups = NULL;
-    int error = 0;
-
-    *group = NULL;
-    filters = json_pack("[{s:s, s:[s]}]", "Name", "group-id", "Values", group_id);
-    PLUMB_ALLOC_CHECK(filters);
-    PLUMB_TRY(describe_groups(aws, filters, &groups));
-    *group = json_incref((json_t *)find_group(groups, group_id));
-done:
-    json_decref(filters);
-    json_decref(groups);
-    return error;
+    return plumb_ec2__id(&kind, id);
 }
 
 static int sg_read(struct plumb_aws *aws, const json_t *id, json_t **observed)
 {
-    const char *group_id = group_id_of(id);
-    json_t *g = NULL;
-    int error = 0;
-
-    *observed = NULL;
-    if (!group_id)
-        return plumb_error_set(PLUMB_EINVALID, "security group id lacks Id");
-    PLUMB_TRY(describe_one(aws, group_id, &g));
-    if (g) {
-        *observed = observe(g);
-        PLUMB_ALLOC_CHECK(*observed);
-    }
-done:
-    json_decref(g);
-    return error;
+    return plumb_ec2__read(aws, &kind, id, observed);
 }
 
 /* One DescribeSecurityGroups per chunk of ids, by filter. */
 static int sg_read_many(struct plumb_aws *aws, const json_t *ids, const json_t *wanted,
                         json_t **observed)
 {
-    json_t *result = json_array(), *chunk = NULL, *filters = NULL, *groups = NULL, *o;
-    const json_t *g;
-    size_t start, i, n = json_array_size(ids);
-    int error = 0;
-
-    *observed = NULL;
-    PLUMB_ALLOC_CHECK(result);
-    for (start = 0; start < n; start += CHUNK) {
-        chunk = json_array();
-        PLUMB_ALLOC_CHECK(chunk);
-        for (i = start; i < n && i < start + CHUNK; i++) {
-            const char *gid = group_id_of(json_array_get(ids, i));
-            if (gid)
-                json_array_append_new(chunk, json_string(gid));
-        }
-        if (json_array_size(chunk)) {
-            filters = json_pack("[{s:s, s:O}]", "Name", "group-id", "Values", chunk);
-            PLUMB_ALLOC_CHECK(filters);
-            PLUMB_TRY(describe_groups(aws, filters, &groups));
-        }
-        for (i = start; i < n && i < start + CHUNK; i++) {
-            const char *gid = group_id_of(json_array_get(ids, i));
-            o = NULL;
-            if (gid && (g = find_group(groups, gid))) {
-                o = observe(g);
-                PLUMB_ALLOC_CHECK(o);
-            }
-            json_array_append_new(result, o ? o : json_null());
-        }
-        json_decref(chunk);
-        json_decref(filters);
-        json_decref(groups);
-        chunk = filters = groups = NULL;
-    }
-    *observed = result;
-    result = NULL;
-done:
-    json_decref(result);
-    json_decref(chunk);
-    json_decref(filters);
-    json_decref(groups);
-    return error;
+    (void)wanted;
+    return plumb_ec2__read_many(aws, &kind, ids, observed);
 }
 
 /* The account's default VPC, where a group without VpcId goes; NULL when there is none. */
@@ -732,40 +647,6 @@ static char *made_up_name(const json_t *props)
 
 static int sg_remove(struct plumb_aws *aws, const json_t *id, unsigned flags);
 
-/* Removes what a failed create made, keeping the error that made it fail. */
-static int undo_create(struct plumb_aws *aws, const json_t *id, int error)
-{
-    const struct plumb_error *e = plumb_error_last();
-    char *saved = e && e->message ? strdup(e->message) : NULL;
-
-    sg_remove(aws, id, 0);
-    if (saved)
-        plumb_error_set(error, "%s", saved);
-    free(saved);
-    return error;
-}
-
-/* Reads what was just created; a new id can be invisible to describes for a moment. */
-static int read_new(struct plumb_aws *aws, const json_t *id, json_t **observed)
-{
-    long wait_ms = 500;
-    int error = 0, i;
-
-    for (i = 1;; i++) {
-        PLUMB_TRY(sg_read(aws, id, observed));
-        if (*observed || i >= SETTLE_ATTEMPTS)
-            break;
-        plumb_sleep_ms(wait_ms);
-        wait_ms *= 2;
-    }
-    if (!*observed)
-        error =
-            plumb_error_set(PLUMB_ENOTFOUND, "security group '%s' does not show after its creation",
-                            group_id_of(id));
-done:
-    return error;
-}
-
 /* Declared egress, or CloudFormation's default when none is declared: allow all. */
 static json_t *wanted_egress(const json_t *props)
 {
@@ -810,7 +691,7 @@ static int sg_create(struct plumb_aws *aws, const json_t *props, json_t **observ
      * egress is declared: only then is there something to read before the rules are made.
      * authorize() retries while the new id is not yet visible. */
     if (json_array_size(json_object_get(props, "SecurityGroupEgress")) &&
-        (error = read_new(aws, id, &current)) < 0)
+        (error = plumb_ec2__read_new(aws, &kind, sg_read, id, &current)) < 0)
         goto undo;
     if ((error = sync_rules(aws, group_id, json_object_get(current, "SecurityGroupIngress"),
                             json_object_get(props, "SecurityGroupIngress"), &ingress)) < 0)
@@ -821,11 +702,11 @@ static int sg_create(struct plumb_aws *aws, const json_t *props, json_t **observ
                                 &egress)) < 0)
             goto undo;
     }
-    if ((error = read_new(aws, id, observed)) < 0)
+    if ((error = plumb_ec2__read_new(aws, &kind, sg_read, id, observed)) < 0)
         goto undo;
     goto done;
 undo:
-    undo_create(aws, id, error);
+    plumb_ec2__undo_create(aws, sg_remove, id, error);
 done:
     json_decref(in);
     json_decref(out);
@@ -933,7 +814,6 @@ done:
 static int sg_remove(struct plumb_aws *aws, const json_t *id, unsigned flags)
 {
     const char *group_id = group_id_of(id);
-    json_t *in = NULL, *out = NULL;
     int error = 0;
 
     (void)flags;
@@ -942,15 +822,8 @@ static int sg_remove(struct plumb_aws *aws, const json_t *id, unsigned flags)
     /* AWS refuses to delete a group other groups' rules name */
     PLUMB_TRY(revoke_references(aws, group_id, &ingress));
     PLUMB_TRY(revoke_references(aws, group_id, &egress));
-    in = json_pack("{s:s}", "GroupId", group_id);
-    PLUMB_ALLOC_CHECK(in);
-    error = plumb_ec2__call_retrying(aws, "DeleteSecurityGroup", in, &out, "DependencyViolation",
-                                     DEPENDENCY_ATTEMPTS);
-    if (error == PLUMB_ENOTFOUND)
-        error = 0; /* gone already */
+    error = plumb_ec2__delete(aws, &kind, group_id);
 done:
-    json_decref(in);
-    json_decref(out);
     return error;
 }
 

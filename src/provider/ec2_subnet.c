@@ -24,19 +24,6 @@
 #include "util/error.h"
 #include "util/sys.h"
 
-/* Filter values per call: AWS takes at most 200, all filters together. */
-#define CHUNK 100
-
-/* EC2 is eventually consistent: an id a Create call just returned can be unknown to the
- * next call for a moment; a DependencyViolation can outlive what caused it. */
-#define SETTLE_ATTEMPTS     6
-#define DEPENDENCY_ATTEMPTS 10
-
-static int describe_subnets(struct plumb_aws *aws, json_t *filters, json_t **subnets)
-{
-    return plumb_ec2__describe(aws, "DescribeSubnets", "Subnets", filters, subnets);
-}
-
 /* One DescribeSubnets entry → the CloudFormation shape. */
 static json_t *observe(const json_t *subnet)
 {
@@ -61,89 +48,28 @@ static json_t *observe(const json_t *subnet)
     return o;
 }
 
-static const json_t *find_subnet(const json_t *subnets, const char *subnet_id)
-{
-    const json_t *s;
-    size_t i;
-
-    json_array_foreach(subnets, i, s)
-    {
-        const char *id = json_string_value(json_object_get(s, "SubnetId"));
-        if (id && strcmp(id, subnet_id) == 0)
-            return s;
-    }
-    return NULL;
-}
+static const struct plumb_ec2_kind kind = {
+    .what = "subnet",
+    .id_keys = {"SubnetId", NULL},
+    .describe = "DescribeSubnets",
+    .list = "Subnets",
+    .item_id = "SubnetId",
+    .id_filter = "subnet-id",
+    .delete = "DeleteSubnet",
+    .observe = observe,
+};
 
 static int subnet_read(struct plumb_aws *aws, const json_t *id, json_t **observed)
 {
-    const char *subnet_id = plumb_provider_id_str(id, "SubnetId");
-    json_t *filters = NULL, *subnets = NULL;
-    const json_t *s;
-    int error = 0;
-
-    *observed = NULL;
-    if (!subnet_id)
-        return plumb_error_set(PLUMB_EINVALID, "subnet id lacks SubnetId");
-    filters = json_pack("[{s:s, s:[s]}]", "Name", "subnet-id", "Values", subnet_id);
-    PLUMB_ALLOC_CHECK(filters);
-    PLUMB_TRY(describe_subnets(aws, filters, &subnets));
-    if ((s = find_subnet(subnets, subnet_id))) {
-        *observed = observe(s);
-        PLUMB_ALLOC_CHECK(*observed);
-    }
-done:
-    json_decref(filters);
-    json_decref(subnets);
-    return error;
+    return plumb_ec2__read(aws, &kind, id, observed);
 }
 
 /* One DescribeSubnets per chunk of ids, by filter. */
 static int subnet_read_many(struct plumb_aws *aws, const json_t *ids, const json_t *wanted,
                             json_t **observed)
 {
-    json_t *result = json_array(), *chunk = NULL, *filters = NULL, *subnets = NULL, *o;
-    const json_t *s;
-    size_t start, i, n = json_array_size(ids);
-    int error = 0;
-
-    *observed = NULL;
-    PLUMB_ALLOC_CHECK(result);
-    for (start = 0; start < n; start += CHUNK) {
-        chunk = json_array();
-        PLUMB_ALLOC_CHECK(chunk);
-        for (i = start; i < n && i < start + CHUNK; i++) {
-            const char *subnet_id = plumb_provider_id_str(json_array_get(ids, i), "SubnetId");
-            if (subnet_id)
-                json_array_append_new(chunk, json_string(subnet_id));
-        }
-        if (json_array_size(chunk)) {
-            filters = json_pack("[{s:s, s:O}]", "Name", "subnet-id", "Values", chunk);
-            PLUMB_ALLOC_CHECK(filters);
-            PLUMB_TRY(describe_subnets(aws, filters, &subnets));
-        }
-        for (i = start; i < n && i < start + CHUNK; i++) {
-            const char *subnet_id = plumb_provider_id_str(json_array_get(ids, i), "SubnetId");
-            o = NULL;
-            if (subnet_id && (s = find_subnet(subnets, subnet_id))) {
-                o = observe(s);
-                PLUMB_ALLOC_CHECK(o);
-            }
-            json_array_append_new(result, o ? o : json_null());
-        }
-        json_decref(chunk);
-        json_decref(filters);
-        json_decref(subnets);
-        chunk = filters = subnets = NULL;
-    }
-    *observed = result;
-    result = NULL;
-done:
-    json_decref(result);
-    json_decref(chunk);
-    json_decref(filters);
-    json_decref(subnets);
-    return error;
+    (void)wanted;
+    return plumb_ec2__read_many(aws, &kind, ids, observed);
 }
 
 static void add_filter(json_t *filters, const char *name, const json_t *value)
@@ -164,7 +90,7 @@ static int subnet_lookup(struct plumb_aws *aws, const json_t *props, json_t **id
         return 0;
     add_filter(filters, "vpc-id", json_object_get(props, "VpcId"));
     add_filter(filters, "cidr-block", json_object_get(props, "CidrBlock"));
-    PLUMB_TRY(describe_subnets(aws, filters, &subnets));
+    PLUMB_TRY(plumb_ec2__describe(aws, kind.describe, kind.list, filters, &subnets));
     if (json_array_size(subnets) > 1) {
         error = plumb_error_set(
             PLUMB_ECONFLICT,
@@ -191,46 +117,14 @@ static int set_map_public_ip(struct plumb_aws *aws, const char *subnet_id, int v
     in = json_pack("{s:s, s:{s:b}}", "SubnetId", subnet_id, "MapPublicIpOnLaunch", "Value", value);
     if (!in)
         return plumb_error_oom();
-    error = plumb_ec2__call_retrying(aws, "ModifySubnetAttribute", in, &out, NULL, SETTLE_ATTEMPTS);
+    error = plumb_ec2__call_retrying(aws, "ModifySubnetAttribute", in, &out, NULL,
+                                     PLUMB_EC2_SETTLE_ATTEMPTS);
     json_decref(in);
     json_decref(out);
     return error;
 }
 
 static int subnet_remove(struct plumb_aws *aws, const json_t *id, unsigned flags);
-
-/* Removes what a failed create made, keeping the error that made it fail. */
-static int undo_create(struct plumb_aws *aws, const json_t *id, int error)
-{
-    const struct plumb_error *e = plumb_error_last();
-    char *saved = e && e->message ? strdup(e->message) : NULL;
-
-    subnet_remove(aws, id, 0);
-    if (saved)
-        plumb_error_set(error, "%s", saved);
-    free(saved);
-    return error;
-}
-
-/* Reads what was just created; a new id can be invisible to describes for a moment. */
-static int read_new(struct plumb_aws *aws, const json_t *id, json_t **observed)
-{
-    long wait_ms = 500;
-    int error = 0, i;
-
-    for (i = 1;; i++) {
-        PLUMB_TRY(subnet_read(aws, id, observed));
-        if (*observed || i >= SETTLE_ATTEMPTS)
-            break;
-        plumb_sleep_ms(wait_ms);
-        wait_ms *= 2;
-    }
-    if (!*observed)
-        error = plumb_error_set(PLUMB_ENOTFOUND, "subnet '%s' does not show after its creation",
-                                plumb_provider_id_str(id, "SubnetId"));
-done:
-    return error;
-}
 
 static int subnet_create(struct plumb_aws *aws, const json_t *props, json_t **observed)
 {
@@ -263,10 +157,10 @@ static int subnet_create(struct plumb_aws *aws, const json_t *props, json_t **ob
     /* a new subnet maps no public addresses */
     if (json_is_true(json_object_get(props, "MapPublicIpOnLaunch")) &&
         (error = set_map_public_ip(aws, subnet_id, 1)) < 0) {
-        undo_create(aws, id, error);
+        plumb_ec2__undo_create(aws, subnet_remove, id, error);
         goto done;
     }
-    error = read_new(aws, id, observed);
+    error = plumb_ec2__read_new(aws, &kind, subnet_read, id, observed);
 done:
     json_decref(in);
     json_decref(out);
@@ -311,54 +205,17 @@ done:
 
 static int subnet_remove(struct plumb_aws *aws, const json_t *id, unsigned flags)
 {
-    json_t *in = json_pack("{s:s?}", "SubnetId", plumb_provider_id_str(id, "SubnetId"));
-    json_t *out = NULL;
-    int error;
+    const char *subnet_id = plumb_ec2__id(&kind, id);
 
     (void)flags;
-    if (!in)
-        return plumb_error_oom();
-    error = plumb_ec2__call_retrying(aws, "DeleteSubnet", in, &out, "DependencyViolation",
-                                     DEPENDENCY_ATTEMPTS);
-    if (error == PLUMB_ENOTFOUND)
-        error = 0; /* gone already */
-    json_decref(in);
-    json_decref(out);
-    return error;
-}
-
-struct wait_ctx {
-    struct plumb_aws *aws;
-    const json_t *id;
-};
-
-static int check_available(void *ctx, const char **status)
-{
-    struct wait_ctx *w = ctx;
-    json_t *filters, *subnets = NULL;
-    const char *state;
-    int error;
-
-    filters = json_pack("[{s:s, s:[s?]}]", "Name", "subnet-id", "Values",
-                        plumb_provider_id_str(w->id, "SubnetId"));
-    if (!filters)
-        return plumb_error_oom();
-    error = describe_subnets(w->aws, filters, &subnets);
-    if (error == 0) {
-        state = json_string_value(json_object_get(json_array_get(subnets, 0), "State"));
-        *status = json_array_size(subnets) ? "pending" : "creating";
-        error = state && strcmp(state, "available") == 0;
-    }
-    json_decref(filters);
-    json_decref(subnets);
-    return error;
+    if (!subnet_id)
+        return plumb_error_set(PLUMB_EINVALID, "subnet id lacks SubnetId");
+    return plumb_ec2__delete(aws, &kind, subnet_id);
 }
 
 static int subnet_wait_stable(struct plumb_aws *aws, const json_t *id, struct plumb_progress *p)
 {
-    struct wait_ctx w = {aws, id};
-
-    return plumb_provider_wait(p, 2000, check_available, &w, "subnet to become available");
+    return plumb_ec2__wait_available(aws, &kind, id, p);
 }
 
 const struct plumb_resource_type plumb_driver_ec2_subnet = {

@@ -24,20 +24,17 @@
 #include "util/error.h"
 #include "util/sys.h"
 
-/* DescribeVpcs and friends: AWS takes at most 200 filter values per call, all filters
- * together; the default-group read adds one ("default") to the chunk. */
-#define CHUNK 100
-
-/* EC2 is eventually consistent: an id a Create call just returned can be unknown to the
- * next call for a moment, and a DependencyViolation can outlive what caused it by seconds
- * (ENIs of deleted load balancers and tasks). Both are retried with back-off. */
-#define SETTLE_ATTEMPTS     6
-#define DEPENDENCY_ATTEMPTS 10
-
-static int describe_vpcs(struct plumb_aws *aws, json_t *filters, json_t **vpcs)
-{
-    return plumb_ec2__describe(aws, "DescribeVpcs", "Vpcs", filters, vpcs);
-}
+/* observe needs more than the described item (DNS attributes, the default group): this
+ * driver's reads are its own. */
+static const struct plumb_ec2_kind kind = {
+    .what = "vpc",
+    .id_keys = {"VpcId", NULL},
+    .describe = "DescribeVpcs",
+    .list = "Vpcs",
+    .item_id = "VpcId",
+    .id_filter = "vpc-id",
+    .delete = "DeleteVpc",
+};
 
 /* The default security groups of `vpc_ids`: {"vpc-...": "sg-..."}. */
 static int default_groups(struct plumb_aws *aws, json_t *vpc_ids, json_t **out)
@@ -145,42 +142,25 @@ done:
 static int vpc_read(struct plumb_aws *aws, const json_t *id, json_t **observed)
 {
     const char *vpc_id = plumb_provider_id_str(id, "VpcId");
-    json_t *filters = NULL, *vpcs = NULL, *ids = NULL, *sgs = NULL;
+    json_t *vpc = NULL, *ids = NULL, *sgs = NULL;
     int error = 0;
 
     *observed = NULL;
     if (!vpc_id)
         return plumb_error_set(PLUMB_EINVALID, "vpc id lacks VpcId");
-    filters = json_pack("[{s:s, s:[s]}]", "Name", "vpc-id", "Values", vpc_id);
-    PLUMB_ALLOC_CHECK(filters);
-    PLUMB_TRY(describe_vpcs(aws, filters, &vpcs));
-    if (!json_array_size(vpcs))
+    PLUMB_TRY(plumb_ec2__describe_one(aws, &kind, vpc_id, &vpc));
+    if (!vpc)
         goto done;
     ids = json_pack("[s]", vpc_id);
     PLUMB_TRY(default_groups(aws, ids, &sgs));
-    error = observe(aws, json_array_get(vpcs, 0), json_object_get(sgs, vpc_id), NULL, observed);
+    error = observe(aws, vpc, json_object_get(sgs, vpc_id), NULL, observed);
     if (error == PLUMB_ENOTFOUND)
         error = 0; /* deleted between the describe and the attribute reads */
 done:
-    json_decref(filters);
-    json_decref(vpcs);
+    json_decref(vpc);
     json_decref(ids);
     json_decref(sgs);
     return error;
-}
-
-static const json_t *find_vpc(const json_t *vpcs, const char *vpc_id)
-{
-    const json_t *v;
-    size_t i;
-
-    json_array_foreach(vpcs, i, v)
-    {
-        const char *id = json_string_value(json_object_get(v, "VpcId"));
-        if (id && strcmp(id, vpc_id) == 0)
-            return v;
-    }
-    return NULL;
 }
 
 /* Per chunk of ids: one DescribeVpcs, and one DescribeSecurityGroups for the default groups
@@ -188,7 +168,7 @@ static const json_t *find_vpc(const json_t *vpcs, const char *vpc_id)
 static int vpc_read_many(struct plumb_aws *aws, const json_t *ids, const json_t *wanted,
                          json_t **observed)
 {
-    json_t *result = json_array(), *chunk = NULL, *filters = NULL, *vpcs = NULL, *found = NULL;
+    json_t *result = json_array(), *chunk = NULL, *vpcs = NULL, *found = NULL;
     json_t *sgs = NULL, *o;
     const json_t *vpc;
     size_t start, i, n = json_array_size(ids);
@@ -196,30 +176,28 @@ static int vpc_read_many(struct plumb_aws *aws, const json_t *ids, const json_t 
 
     *observed = NULL;
     PLUMB_ALLOC_CHECK(result);
-    for (start = 0; start < n; start += CHUNK) {
+    for (start = 0; start < n; start += PLUMB_EC2_CHUNK) {
         chunk = json_array();
         found = json_array();
         PLUMB_ALLOC_CHECK(chunk);
         PLUMB_ALLOC_CHECK(found);
-        for (i = start; i < n && i < start + CHUNK; i++) {
+        for (i = start; i < n && i < start + PLUMB_EC2_CHUNK; i++) {
             const char *vpc_id = plumb_provider_id_str(json_array_get(ids, i), "VpcId");
             if (vpc_id)
                 json_array_append_new(chunk, json_string(vpc_id));
         }
         if (json_array_size(chunk)) {
-            filters = json_pack("[{s:s, s:O}]", "Name", "vpc-id", "Values", chunk);
-            PLUMB_ALLOC_CHECK(filters);
-            PLUMB_TRY(describe_vpcs(aws, filters, &vpcs));
+            PLUMB_TRY(plumb_ec2__describe_ids(aws, &kind, chunk, &vpcs));
             json_array_foreach(vpcs, i, vpc)
                 json_array_append(found, json_object_get(vpc, "VpcId"));
             /* the default group is fixed for the VPC's life (fixed_attributes below) */
             if (json_array_size(found) && plumb_provider_wants(wanted, "DefaultSecurityGroup"))
                 PLUMB_TRY(default_groups(aws, found, &sgs));
         }
-        for (i = start; i < n && i < start + CHUNK; i++) {
+        for (i = start; i < n && i < start + PLUMB_EC2_CHUNK; i++) {
             const char *vpc_id = plumb_provider_id_str(json_array_get(ids, i), "VpcId");
             o = NULL;
-            if (vpc_id && vpcs && (vpc = find_vpc(vpcs, vpc_id))) {
+            if (vpc_id && vpcs && (vpc = plumb_ec2__find(&kind, vpcs, vpc_id))) {
                 error = observe(aws, vpc, json_object_get(sgs, vpc_id), wanted, &o);
                 if (error == PLUMB_ENOTFOUND)
                     error = 0; /* deleted meanwhile */
@@ -229,18 +207,16 @@ static int vpc_read_many(struct plumb_aws *aws, const json_t *ids, const json_t 
             json_array_append_new(result, o ? o : json_null());
         }
         json_decref(chunk);
-        json_decref(filters);
         json_decref(vpcs);
         json_decref(found);
         json_decref(sgs);
-        chunk = filters = vpcs = found = sgs = NULL;
+        chunk = vpcs = found = sgs = NULL;
     }
     *observed = result;
     result = NULL;
 done:
     json_decref(result);
     json_decref(chunk);
-    json_decref(filters);
     json_decref(vpcs);
     json_decref(found);
     json_decref(sgs);
@@ -259,7 +235,7 @@ static int vpc_lookup(struct plumb_aws *aws, const json_t *props, json_t **id)
         return 0;
     if ((v = json_object_get(props, "CidrBlock")))
         json_array_append_new(filters, json_pack("{s:s, s:[O]}", "Name", "cidr", "Values", v));
-    PLUMB_TRY(describe_vpcs(aws, filters, &vpcs));
+    PLUMB_TRY(plumb_ec2__describe(aws, kind.describe, kind.list, filters, &vpcs));
     if (json_array_size(vpcs) > 1) {
         error =
             plumb_error_set(PLUMB_ECONFLICT,
@@ -295,7 +271,8 @@ static int modify_attribute(struct plumb_aws *aws, const char *vpc_id, const cha
 
     if (!in)
         return plumb_error_oom();
-    error = plumb_ec2__call_retrying(aws, "ModifyVpcAttribute", in, &out, NULL, SETTLE_ATTEMPTS);
+    error = plumb_ec2__call_retrying(aws, "ModifyVpcAttribute", in, &out, NULL,
+                                     PLUMB_EC2_SETTLE_ATTEMPTS);
     json_decref(in);
     json_decref(out);
     return error;
@@ -324,39 +301,6 @@ done:
 
 static int vpc_remove(struct plumb_aws *aws, const json_t *id, unsigned flags);
 
-/* Removes what a failed create made, keeping the error that made it fail. */
-static int undo_create(struct plumb_aws *aws, const json_t *id, int error)
-{
-    const struct plumb_error *e = plumb_error_last();
-    char *saved = e && e->message ? strdup(e->message) : NULL;
-
-    vpc_remove(aws, id, 0);
-    if (saved)
-        plumb_error_set(error, "%s", saved);
-    free(saved);
-    return error;
-}
-
-/* Reads what was just created; a new id can be invisible to describes for a moment. */
-static int read_new(struct plumb_aws *aws, const json_t *id, json_t **observed)
-{
-    long wait_ms = 500;
-    int error = 0, i;
-
-    for (i = 1;; i++) {
-        PLUMB_TRY(vpc_read(aws, id, observed));
-        if (*observed || i >= SETTLE_ATTEMPTS)
-            break;
-        plumb_sleep_ms(wait_ms);
-        wait_ms *= 2;
-    }
-    if (!*observed)
-        error = plumb_error_set(PLUMB_ENOTFOUND, "vpc '%s' does not show after its creation",
-                                plumb_provider_id_str(id, "VpcId"));
-done:
-    return error;
-}
-
 static int vpc_create(struct plumb_aws *aws, const json_t *props, json_t **observed)
 {
     const char *cidr = json_string_value(json_object_get(props, "CidrBlock"));
@@ -383,10 +327,10 @@ static int vpc_create(struct plumb_aws *aws, const json_t *props, json_t **obser
     PLUMB_ALLOC_CHECK(id);
     /* what CreateVpc gave: the defaults */
     if ((error = set_dns(aws, vpc_id, NULL, props)) < 0) {
-        undo_create(aws, id, error);
+        plumb_ec2__undo_create(aws, vpc_remove, id, error);
         goto done;
     }
-    error = read_new(aws, id, observed);
+    error = plumb_ec2__read_new(aws, &kind, vpc_read, id, observed);
 done:
     json_decref(in);
     json_decref(out);
@@ -438,53 +382,17 @@ done:
  * moment after they are gone shows as DependencyViolation, retried. */
 static int vpc_remove(struct plumb_aws *aws, const json_t *id, unsigned flags)
 {
-    json_t *in = json_pack("{s:s?}", "VpcId", plumb_provider_id_str(id, "VpcId")), *out = NULL;
-    int error;
+    const char *vpc_id = plumb_ec2__id(&kind, id);
 
     (void)flags;
-    if (!in)
-        return plumb_error_oom();
-    error = plumb_ec2__call_retrying(aws, "DeleteVpc", in, &out, "DependencyViolation",
-                                     DEPENDENCY_ATTEMPTS);
-    if (error == PLUMB_ENOTFOUND)
-        error = 0; /* gone already */
-    json_decref(in);
-    json_decref(out);
-    return error;
-}
-
-struct wait_ctx {
-    struct plumb_aws *aws;
-    const json_t *id;
-};
-
-static int check_available(void *ctx, const char **status)
-{
-    struct wait_ctx *w = ctx;
-    json_t *filters, *vpcs = NULL;
-    const char *state;
-    int error;
-
-    filters = json_pack("[{s:s, s:[s?]}]", "Name", "vpc-id", "Values",
-                        plumb_provider_id_str(w->id, "VpcId"));
-    if (!filters)
-        return plumb_error_oom();
-    error = describe_vpcs(w->aws, filters, &vpcs);
-    if (error == 0) {
-        state = json_string_value(json_object_get(json_array_get(vpcs, 0), "State"));
-        *status = json_array_size(vpcs) ? "pending" : "creating";
-        error = state && strcmp(state, "available") == 0;
-    }
-    json_decref(filters);
-    json_decref(vpcs);
-    return error;
+    if (!vpc_id)
+        return plumb_error_set(PLUMB_EINVALID, "vpc id lacks VpcId");
+    return plumb_ec2__delete(aws, &kind, vpc_id);
 }
 
 static int vpc_wait_stable(struct plumb_aws *aws, const json_t *id, struct plumb_progress *p)
 {
-    struct wait_ctx w = {aws, id};
-
-    return plumb_provider_wait(p, 2000, check_available, &w, "vpc to become available");
+    return plumb_ec2__wait_available(aws, &kind, id, p);
 }
 
 /* AWS makes the default group with the VPC and refuses to delete it while the VPC lives. */
