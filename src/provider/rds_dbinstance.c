@@ -306,6 +306,13 @@ static int observe(const json_t *inst, const json_t *wanted, json_t **out)
         json_object_set_new(o, "MaxAllocatedStorage",
                             json_is_integer(x) ? json_incref((json_t *)x) : json_null());
     }
+    /* No provisioned IOPS or throughput (the storage type changed to one without them): AWS
+     * leaves them out. Null where `wanted` names them, so that is drift rather than the value
+     * last applied; a whole read leaves them out (plumb_provider_not_set). */
+    if (!json_object_get(inst, "Iops"))
+        plumb_provider_not_set(o, wanted, "Iops");
+    if (!json_object_get(inst, "StorageThroughput"))
+        plumb_provider_not_set(o, wanted, "StorageThroughput");
     if ((x = json_object_get(inst, "IAMDatabaseAuthenticationEnabled")))
         json_object_set(o, "EnableIAMDatabaseAuthentication", (json_t *)x);
     if ((x = json_object_get(inst, "PerformanceInsightsEnabled")))
@@ -332,6 +339,9 @@ static int observe(const json_t *inst, const json_t *wanted, json_t **out)
             json_object_set(v, "SecretArn", json_object_get(x, "SecretArn"));
         if (json_object_get(x, "KmsKeyId"))
             json_object_set(v, "KmsKeyId", json_object_get(x, "KmsKeyId"));
+    } else {
+        /* management turned off outside plumb: the secret's settings are gone too */
+        plumb_provider_not_set(o, wanted, "MasterUserSecret");
     }
     /* the endpoint exists once the instance is up; DbInstancePort before that (0: none) */
     x = json_object_get(inst, "Endpoint");
