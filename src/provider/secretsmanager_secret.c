@@ -12,8 +12,9 @@
  * tags) left scheduled for deletion, rather than failing for the rest of the window.
  *
  * read_many uses ListSecrets filtered on names (10 a call): it carries tags and descriptions,
- * so no call per secret is needed, but not the replication status, so ReplicaRegions is left
- * out of what read_many reports (read has it).
+ * so no call per secret is needed, but not the replication status: where `wanted` names
+ * ReplicaRegions (they were declared), it costs one DescribeSecret per secret; otherwise they
+ * are left out (read has them).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -195,12 +196,29 @@ done:
     return error;
 }
 
+/* o's ReplicaRegions from a DescribeSecret of `arn` (left as is if it went meanwhile). */
+static int read_replicas(struct plumb_aws *aws, const char *arn, json_t *o)
+{
+    json_t *d = NULL;
+    int error = 0;
+
+    if (!arn)
+        return 0;
+    PLUMB_TRY(describe(aws, arn, &d));
+    if (d)
+        json_object_set_new(o, "ReplicaRegions",
+                            replica_regions(json_object_get(d, "ReplicationStatus")));
+done:
+    json_decref(d);
+    return error;
+}
+
 /* Name filters match by prefix: each chunk of 10 names is one (paginated) listing, and
  * entries are matched by ARN exactly. */
 static int sm_read_many(struct plumb_aws *aws, const json_t *ids, const json_t *wanted,
                         json_t **observed)
 {
-    json_t *out = json_array(), *found = json_array(), *names = NULL, *list = NULL, *o;
+    json_t *out = json_array(), *found = json_array(), *names = NULL, *list = NULL, *o = NULL;
     const json_t *id, *e;
     size_t i, start, n = json_array_size(ids);
     int error = 0;
@@ -232,13 +250,21 @@ static int sm_read_many(struct plumb_aws *aws, const json_t *ids, const json_t *
     {
         const char *sid = plumb_provider_id_str(id, "Id");
         o = NULL;
-        if (sid && (e = find_entry(found, sid)) && !json_object_get(e, "DeletedDate"))
+        if (sid && (e = find_entry(found, sid)) && !json_object_get(e, "DeletedDate")) {
             o = observe(e, wanted, 0);
+            PLUMB_ALLOC_CHECK(o);
+            /* declared replicas: removed outside plumb, they must read as gone, not as the
+             * ones last applied */
+            if (wanted && json_object_get(wanted, "ReplicaRegions"))
+                PLUMB_TRY(read_replicas(aws, json_string_value(json_object_get(e, "ARN")), o));
+        }
         json_array_append_new(out, o ? o : json_null());
+        o = NULL;
     }
     *observed = out;
     out = NULL;
 done:
+    json_decref(o);
     json_decref(out);
     json_decref(found);
     json_decref(names);

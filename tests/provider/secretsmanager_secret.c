@@ -445,6 +445,50 @@ Test(driver_secretsmanager_secret, replica_regions)
     plumb_aws_free(aws);
 }
 
+/* ListSecrets does not carry replicas: where they were declared, read_many reads them with a
+ * DescribeSecret, so a replica removed outside plumb shows; where not, it costs nothing. */
+Test(driver_secretsmanager_secret, replicas_removed_outside_are_read_when_declared)
+{
+    const struct plumb_resource_type *t = driver();
+    struct plumb_aws *aws = test_moto_client();
+    json_t *props, *observed = NULL, *ids, *wanted, *out = NULL;
+    unsigned long before;
+
+    props = json_pack("{s:s, s:s, s:[{s:s}]}", "Name", "replicated-2", "SecretString", "x",
+                      "ReplicaRegions", "Region", "us-west-2");
+    cr_assert_eq(t->create(aws, props, &observed), 0, "%s", plumb_error_message());
+    ids = json_pack("[{s:O}]", "Id", json_object_get(observed, "Id"));
+    cr_assert_eq(test_aws_cli(&out, "secretsmanager remove-regions-from-replication --secret-id "
+                                    "replicated-2 --remove-replica-regions us-west-2"),
+                 0);
+    json_decref(out);
+    json_decref(observed);
+    observed = NULL;
+
+    wanted = json_pack("{s:b}", "ReplicaRegions", 1);
+    before = plumb_aws_stats_calls(aws, "secretsmanager");
+    cr_assert_eq(t->read_many(aws, ids, wanted, &observed), 0, "%s", plumb_error_message());
+    cr_expect_eq(plumb_aws_stats_calls(aws, "secretsmanager") - before, 2, "list + describe");
+    cr_expect(json_is_array(json_object_get(json_array_get(observed, 0), "ReplicaRegions")));
+    cr_expect_eq(json_array_size(json_object_get(json_array_get(observed, 0), "ReplicaRegions")), 0,
+                 "the replica removed outside plumb is gone");
+    json_decref(observed);
+    observed = NULL;
+
+    json_object_clear(wanted);
+    json_object_set_new(wanted, "Description", json_true());
+    before = plumb_aws_stats_calls(aws, "secretsmanager");
+    cr_assert_eq(t->read_many(aws, ids, wanted, &observed), 0, "%s", plumb_error_message());
+    cr_expect_eq(plumb_aws_stats_calls(aws, "secretsmanager") - before, 1, "not declared: list");
+    cr_expect_null(json_object_get(json_array_get(observed, 0), "ReplicaRegions"));
+
+    json_decref(props);
+    json_decref(observed);
+    json_decref(ids);
+    json_decref(wanted);
+    plumb_aws_free(aws);
+}
+
 static char *cli_new_key(void)
 {
     json_t *out = NULL;
