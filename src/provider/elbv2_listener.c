@@ -13,9 +13,14 @@
  *
  * Actions have the same members in CloudFormation and the API; read keeps those the schema
  * declares and what AWS adds (Order, a ForwardConfig mirroring TargetGroupArn), which the
- * planner ignores when they were not declared. SslPolicy and Certificates belong to HTTPS
- * and TLS listeners only: they are not reported for others (moto reports a default policy
- * on every listener; AWS none).
+ * planner ignores when they were not declared. SslPolicy, Certificates and AlpnPolicy belong
+ * to HTTPS and TLS listeners only (ALPN to TLS): they are not reported for others (moto
+ * reports a default policy on every listener, and keeps all three when a listener turns HTTP
+ * or TCP; on AWS that change removes the policy and certificate). On a listener that is
+ * neither, a refresh of declared ones (read_many's `wanted`) reads them as null
+ * (plumb_provider_not_set): left out, the values last applied would stand in for them, a
+ * listener turned HTTP or TCP outside plumb would not show them gone, and an update turning
+ * it TLS again would not send the ALPN policy.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -115,8 +120,8 @@ static int is_secure(const json_t *listener)
     return p && (strcmp(p, "HTTPS") == 0 || strcmp(p, "TLS") == 0);
 }
 
-/* One DescribeListeners entry → the CloudFormation shape. */
-static json_t *observe(const json_t *l)
+/* One DescribeListeners entry → the CloudFormation shape; `wanted` as read_many's (provider.h). */
+static json_t *observe(const json_t *l, const json_t *wanted)
 {
     static const char *const same[] = {"ListenerArn", "LoadBalancerArn", "Port", "Protocol", NULL};
     json_t *o = json_object(), *certs, *c;
@@ -139,9 +144,13 @@ static json_t *observe(const json_t *l)
             }
             json_object_set_new(o, "Certificates", certs);
         }
+        if (json_array_size(json_object_get(l, "AlpnPolicy")))
+            json_object_set(o, "AlpnPolicy", json_object_get(l, "AlpnPolicy"));
+    } else {
+        plumb_provider_not_set(o, wanted, "SslPolicy");
+        plumb_provider_not_set(o, wanted, "Certificates");
+        plumb_provider_not_set(o, wanted, "AlpnPolicy");
     }
-    if (json_array_size(json_object_get(l, "AlpnPolicy")))
-        json_object_set(o, "AlpnPolicy", json_object_get(l, "AlpnPolicy"));
     json_object_set_new(o, "DefaultActions", actions_of(json_object_get(l, "DefaultActions")));
     return o;
 }
@@ -219,7 +228,7 @@ static int lst_read(struct plumb_aws *aws, const json_t *id, json_t **observed)
     if (error < 0)
         goto done;
     if ((l = find_by(ls, "ListenerArn", arn))) {
-        *observed = observe(l);
+        *observed = observe(l, NULL);
         PLUMB_ALLOC_CHECK(*observed);
     }
 done:
@@ -302,7 +311,7 @@ static int lst_read_many(struct plumb_aws *aws, const json_t *ids, const json_t 
     for (i = 0; i < n; i++) {
         l = find_by(found, "ListenerArn",
                     plumb_provider_id_str(json_array_get(ids, i), "ListenerArn"));
-        o = l ? observe(l) : json_null();
+        o = l ? observe(l, wanted) : json_null();
         PLUMB_ALLOC_CHECK(o);
         json_array_append_new(out, o);
     }

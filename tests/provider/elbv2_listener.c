@@ -13,7 +13,8 @@
  *     an unknown one beside known ones is dropped. AWS fails the call: the batch test counts
  *     calls for both cases.
  *   - every listener reports an SslPolicy, HTTP ones too; the driver reports it for HTTPS and
- *     TLS listeners only, as AWS does.
+ *     TLS listeners only, as AWS does. A listener turned HTTP or TCP keeps reporting its
+ *     policy, certificate and ALPN policy (AWS removes the first two, and ALPN is TLS's).
  */
 #include <criterion/criterion.h>
 #include <stdlib.h>
@@ -334,5 +335,143 @@ Test(driver_elbv2_listener, aws_errors_keep_their_code)
     cr_expect(strstr(plumb_error_message(), "request id") != NULL, "%s", plumb_error_message());
     cr_expect_null(observed);
     json_decref(props);
+    plumb_aws_free(aws);
+}
+
+/*
+ * ModifyListener from HTTPS to HTTP (or TLS to TCP) removes the policy and the certificate. A
+ * refresh of declared ones (read_many's `wanted`) reads them as null: missing, the values last
+ * applied would stand in for them and neither plan nor drift would see them gone. A whole read
+ * (import) leaves them out. An update from what the refresh saw puts them back.
+ */
+Test(driver_elbv2_listener, tls_settings_removed_outside_read_as_null)
+{
+    const struct plumb_resource_type *t = driver();
+    struct plumb_aws *aws = test_moto_client();
+    json_t *props, *id, *ids, *wanted, *observed = NULL, *before, *out = NULL, *l;
+    const json_t *o;
+    char arn[300];
+
+    props = json_pack("{s:s, s:i, s:s, s:s, s:[{s:s}], s:[{s:s, s:s}]}", "LoadBalancerArn", lb,
+                      "Port", 8444, "Protocol", "HTTPS", "SslPolicy",
+                      "ELBSecurityPolicy-TLS13-1-2-2021-06", "Certificates", "CertificateArn", cert,
+                      "DefaultActions", "Type", "forward", "TargetGroupArn", tg_1);
+    cr_assert_eq(t->create(aws, props, &observed), 0, "%s", plumb_error_message());
+    expect_satisfies(props, observed);
+    cr_assert(json_is_string(json_object_get(observed, "ListenerArn")));
+    snprintf(arn, sizeof(arn), "%s", json_string_value(json_object_get(observed, "ListenerArn")));
+    json_decref(observed);
+    observed = NULL;
+    id = json_pack("{s:s}", "ListenerArn", arn);
+    ids = json_pack("[O]", id);
+    cr_assert_eq(
+        test_aws_cli(&out, "elbv2 modify-listener --listener-arn '%s' --protocol HTTP", arn), 0);
+    json_decref(out);
+
+    wanted = json_pack("{s:b, s:b, s:b, s:b, s:b}", "Port", 1, "Protocol", 1, "SslPolicy", 1,
+                       "Certificates", 1, "DefaultActions", 1);
+    cr_assert_eq(t->read_many(aws, ids, wanted, &observed), 0, "%s", plumb_error_message());
+    o = json_array_get(observed, 0);
+    cr_assert(json_is_object(o));
+    cr_expect_str_eq(json_string_value(json_object_get(o, "Protocol")), "HTTP");
+    cr_expect(json_is_null(json_object_get(o, "SslPolicy")),
+              "a policy found removed reads as null");
+    cr_expect(json_is_null(json_object_get(o, "Certificates")),
+              "a certificate found removed reads as null");
+    cr_expect_null(json_object_get(o, "AlpnPolicy"), "not wanted: left out");
+    before = json_deep_copy(o);
+    json_decref(observed);
+    observed = NULL;
+
+    /* a whole read (import) leaves them out, as CloudFormation does */
+    cr_assert_eq(t->read_many(aws, ids, NULL, &observed), 0, "%s", plumb_error_message());
+    o = json_array_get(observed, 0);
+    cr_assert(json_is_object(o));
+    cr_expect_null(json_object_get(o, "SslPolicy"));
+    cr_expect_null(json_object_get(o, "Certificates"));
+    json_decref(observed);
+    observed = NULL;
+
+    /* update from what the refresh saw (nulls included) puts HTTPS back whole */
+    cr_assert_eq(t->update(aws, id, before, props, &observed), 0, "%s", plumb_error_message());
+    expect_satisfies(props, observed);
+    l = cli_listener(arn);
+    cr_assert_not_null(l);
+    cr_expect_str_eq(json_string_value(json_object_get(l, "Protocol")), "HTTPS");
+    cr_expect_str_eq(json_string_value(json_object_get(l, "SslPolicy")),
+                     "ELBSecurityPolicy-TLS13-1-2-2021-06");
+    cr_expect_str_eq(json_string_value(json_object_get(
+                         json_array_get(json_object_get(l, "Certificates"), 0), "CertificateArn")),
+                     cert);
+    json_decref(l);
+
+    json_decref(props);
+    json_decref(id);
+    json_decref(ids);
+    json_decref(wanted);
+    json_decref(before);
+    json_decref(observed);
+    plumb_aws_free(aws);
+}
+
+/*
+ * The ALPN policy is a TLS listener's ([TLS listeners] in the API reference): a listener turned
+ * TCP outside plumb has none, so a declared one reads as null (moto 5.2.1 keeps reporting it,
+ * as it keeps the policy and certificate). Missing, the value last applied would stand in for
+ * it, and an update turning the listener TLS again would not send it.
+ */
+Test(driver_elbv2_listener, alpn_policy_removed_outside_reads_as_null)
+{
+    const struct plumb_resource_type *t = driver();
+    struct plumb_aws *aws = test_moto_client();
+    json_t *props, *ids, *wanted, *observed = NULL, *out = NULL, *azs;
+    const json_t *o, *first;
+    char nlb[300], tg[300], args[700];
+
+    cr_assert_eq(test_aws_cli(&out, "elbv2 describe-load-balancers --load-balancer-arns '%s'", lb),
+                 0);
+    first = json_array_get(json_object_get(out, "LoadBalancers"), 0);
+    azs = json_object_get(first, "AvailabilityZones");
+    snprintf(args, sizeof(args),
+             "elbv2 create-load-balancer --name stage-nlb --type network --subnets %s %s",
+             json_string_value(json_object_get(json_array_get(azs, 0), "SubnetId")),
+             json_string_value(json_object_get(json_array_get(azs, 1), "SubnetId")));
+    cli_value(nlb, sizeof(nlb), args, "LoadBalancers", "LoadBalancerArn");
+    snprintf(args, sizeof(args),
+             "elbv2 create-target-group --name tls-backend --protocol TCP --port 443 --vpc-id %s",
+             json_string_value(json_object_get(first, "VpcId")));
+    cli_value(tg, sizeof(tg), args, "TargetGroups", "TargetGroupArn");
+    json_decref(out);
+    out = NULL;
+
+    props = json_pack("{s:s, s:i, s:s, s:s, s:[{s:s}], s:[s], s:[{s:s, s:s}]}", "LoadBalancerArn",
+                      nlb, "Port", 443, "Protocol", "TLS", "SslPolicy",
+                      "ELBSecurityPolicy-TLS13-1-2-2021-06", "Certificates", "CertificateArn", cert,
+                      "AlpnPolicy", "HTTP2Preferred", "DefaultActions", "Type", "forward",
+                      "TargetGroupArn", tg);
+    cr_assert_eq(t->create(aws, props, &observed), 0, "%s", plumb_error_message());
+    expect_satisfies(props, observed);
+    ids = json_pack("[{s:O}]", "ListenerArn", json_object_get(observed, "ListenerArn"));
+    cr_assert_eq(test_aws_cli(&out, "elbv2 modify-listener --listener-arn '%s' --protocol TCP",
+                              json_string_value(json_object_get(observed, "ListenerArn"))),
+                 0);
+    json_decref(out);
+    json_decref(observed);
+    observed = NULL;
+
+    wanted = json_pack("{s:b, s:b, s:b, s:b}", "Protocol", 1, "SslPolicy", 1, "Certificates", 1,
+                       "AlpnPolicy", 1);
+    cr_assert_eq(t->read_many(aws, ids, wanted, &observed), 0, "%s", plumb_error_message());
+    o = json_array_get(observed, 0);
+    cr_assert(json_is_object(o));
+    cr_expect_str_eq(json_string_value(json_object_get(o, "Protocol")), "TCP");
+    cr_expect(json_is_null(json_object_get(o, "AlpnPolicy")), "no ALPN on a TCP listener: null");
+    cr_expect(json_is_null(json_object_get(o, "SslPolicy")));
+    cr_expect(json_is_null(json_object_get(o, "Certificates")));
+
+    json_decref(props);
+    json_decref(ids);
+    json_decref(wanted);
+    json_decref(observed);
     plumb_aws_free(aws);
 }
