@@ -26,7 +26,7 @@ CALLS = {
     "AWS::ECS::TaskDefinition": ("1", "N: one revision per call"),
     "AWS::ECS::Service": ("1", "1 per 10 services of a cluster"),
     "AWS::ECR::Repository": ("4", "1 per 100, + 1 per repository for each of LifecyclePolicy, RepositoryPolicyText and user tags declared"),
-    "AWS::SecretsManager::Secret": ("1", "1 per 10"),
+    "AWS::SecretsManager::Secret": ("1", "1 per 10, + 1 per secret declaring ReplicaRegions (ListSecrets does not carry them)"),
     "AWS::DynamoDB::Table": ("4", "4N: DescribeTable takes one table"),
     "AWS::ElasticLoadBalancingV2::LoadBalancer": ("3", "1 per 20, + 1 per 20 when user tags are declared, + 1 per load balancer when attributes are declared"),
     "AWS::ElasticLoadBalancingV2::TargetGroup": ("4", "1 per 20, + 1 per 20 when user tags are declared, + 1 per group each for declared attributes and targets"),
