@@ -25,93 +25,22 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "provider/elbv2_common.h"
 #include "provider/provider.h"
 #include "provider/util.h"
 #include "util/buf.h"
 #include "util/error.h"
 
-/* ListenerArns per DescribeListeners call. */
-#define CHUNK 20
-
-/* Copies the members `names` (NULL-terminated) of `from` that are present into `to`. */
-static void copy_members(json_t *to, const json_t *from, const char *const *names)
-{
-    json_t *v;
-
-    for (; *names; names++)
-        if ((v = json_object_get(from, *names)))
-            json_object_set(to, *names, v);
-}
-
-/* A copy of the object `from` (if it is one) with only the members `names`, set in `to`. */
-static void copy_object(json_t *to, const char *member, const json_t *from,
-                        const char *const *names)
-{
-    json_t *x;
-
-    if (!json_is_object(json_object_get(from, member)) || !(x = json_object()))
-        return;
-    copy_members(x, json_object_get(from, member), names);
-    json_object_set_new(to, member, x);
-}
-
-/* A list of objects with only the members `names`, set in `to` as `member`. */
-static void copy_list(json_t *to, const char *member, const json_t *from, const char *const *names)
-{
-    json_t *list, *y;
-    const json_t *t;
-    size_t i;
-
-    if (!json_is_array(json_object_get(from, member)) || !(list = json_array()))
-        return;
-    json_array_foreach(json_object_get(from, member), i, t)
-    {
-        if ((y = json_object())) {
-            copy_members(y, t, names);
-            json_array_append_new(list, y);
-        }
-    }
-    json_object_set_new(to, member, list);
-}
-
-/* One action of the API in the schema's shape (the same names, fewer members). */
-static json_t *action_of(const json_t *a)
-{
-    static const char *const top[] = {"Type", "TargetGroupArn", "Order", NULL};
-    static const char *const redirect[] = {"Host",  "Path",       "Port", "Protocol",
-                                           "Query", "StatusCode", NULL};
-    static const char *const fixed[] = {"ContentType", "MessageBody", "StatusCode", NULL};
-    static const char *const tuple[] = {"TargetGroupArn", "Weight", NULL};
-    static const char *const sticky[] = {"DurationSeconds", "Enabled", NULL};
-    const json_t *fc = json_object_get(a, "ForwardConfig");
-    json_t *o = json_object(), *x;
-
-    if (!o)
-        return NULL;
-    copy_members(o, a, top);
-    copy_object(o, "RedirectConfig", a, redirect);
-    copy_object(o, "FixedResponseConfig", a, fixed);
-    if (json_is_object(fc) && (x = json_object())) {
-        copy_list(x, "TargetGroups", fc, tuple);
-        copy_object(x, "TargetGroupStickinessConfig", fc, sticky);
-        json_object_set_new(o, "ForwardConfig", x);
-    }
-    return o;
-}
-
-static json_t *actions_of(const json_t *actions)
-{
-    json_t *out = json_array();
-    const json_t *a;
-    size_t i;
-
-    json_array_foreach(actions, i, a)
-    {
-        if (out)
-            json_array_append_new(out, action_of(a));
-    }
-    return out;
-}
+static const struct plumb_elbv2_kind kind = {
+    .what = "listener",
+    .describe = "DescribeListeners",
+    .list = "Listeners",
+    .arn = "ListenerArn",
+    .arns = "ListenerArns",
+    .parent = "LoadBalancerArn",
+    .own_part = ":listener/",
+    .parent_part = ":loadbalancer/",
+};
 
 static int is_secure(const json_t *listener)
 {
@@ -130,7 +59,7 @@ static json_t *observe(const json_t *l, const json_t *wanted)
 
     if (!o)
         return NULL;
-    copy_members(o, l, same);
+    plumb_elbv2__copy_members(o, l, same);
     if (is_secure(l)) {
         if (json_object_get(l, "SslPolicy"))
             json_object_set(o, "SslPolicy", json_object_get(l, "SslPolicy"));
@@ -151,178 +80,21 @@ static json_t *observe(const json_t *l, const json_t *wanted)
         plumb_provider_not_set(o, wanted, "Certificates");
         plumb_provider_not_set(o, wanted, "AlpnPolicy");
     }
-    json_object_set_new(o, "DefaultActions", actions_of(json_object_get(l, "DefaultActions")));
+    json_object_set_new(
+        o, "DefaultActions",
+        plumb_elbv2__map_list(json_object_get(l, "DefaultActions"), plumb_elbv2__action_of));
     return o;
-}
-
-/* DescribeListeners by ARNs (an array) or of one load balancer; every page. */
-static int describe(struct plumb_aws *aws, const json_t *arns, const char *lb_arn,
-                    json_t **listeners)
-{
-    json_t *in = arns ? json_pack("{s:O}", "ListenerArns", arns)
-                      : json_pack("{s:s}", "LoadBalancerArn", lb_arn);
-    json_t *out = NULL;
-    int error = 0;
-
-    *listeners = NULL;
-    PLUMB_ALLOC_CHECK(in);
-    PLUMB_TRY(plumb_aws_paginate(aws, "elbv2", "DescribeListeners", in, &out));
-    *listeners = json_incref(json_object_get(out, "Listeners"));
-    if (!*listeners)
-        *listeners = json_array();
-done:
-    json_decref(in);
-    json_decref(out);
-    return error;
-}
-
-static const json_t *find_by(const json_t *list, const char *member, const char *value)
-{
-    const json_t *x;
-    const char *s;
-    size_t i;
-
-    json_array_foreach(list, i, x)
-    {
-        s = json_string_value(json_object_get(x, member));
-        if (s && value && strcmp(s, value) == 0)
-            return x;
-    }
-    return NULL;
-}
-
-/* The load balancer's ARN inside a listener's: "...:listener/app/n/lb/l" → "...:loadbalancer/
- * app/n/lb". Caller frees. */
-static char *balancer_of(const char *listener_arn)
-{
-    const char *p = listener_arn ? strstr(listener_arn, ":listener/") : NULL;
-    const char *end = listener_arn ? strrchr(listener_arn, '/') : NULL;
-    struct plumb_buf b = PLUMB_BUF_INIT;
-
-    if (!p || !end || end < p + strlen(":listener/"))
-        return NULL;
-    plumb_buf_put(&b, listener_arn, (size_t)(p - listener_arn));
-    plumb_buf_puts(&b, ":loadbalancer/");
-    p += strlen(":listener/");
-    plumb_buf_put(&b, p, (size_t)(end - p));
-    return plumb_buf_detach(&b);
 }
 
 static int lst_read(struct plumb_aws *aws, const json_t *id, json_t **observed)
 {
-    const char *arn = plumb_provider_id_str(id, "ListenerArn");
-    json_t *arns = NULL, *ls = NULL;
-    const json_t *l;
-    int error = 0;
-
-    *observed = NULL;
-    if (!arn)
-        return plumb_error_set(PLUMB_EINVALID, "listener id lacks ListenerArn");
-    arns = json_pack("[s]", arn);
-    PLUMB_ALLOC_CHECK(arns);
-    error = describe(aws, arns, NULL, &ls);
-    if (error == PLUMB_ENOTFOUND) {
-        error = 0; /* ListenerNotFound */
-        goto done;
-    }
-    if (error < 0)
-        goto done;
-    if ((l = find_by(ls, "ListenerArn", arn))) {
-        *observed = observe(l, NULL);
-        PLUMB_ALLOC_CHECK(*observed);
-    }
-done:
-    json_decref(arns);
-    json_decref(ls);
-    return error;
-}
-
-/* The listeners of `chunk` (ARNs) that exist, one DescribeListeners per load balancer. */
-static int describe_by_balancer(struct plumb_aws *aws, const json_t *chunk, json_t *found)
-{
-    json_t *seen = json_object(), *ls = NULL;
-    const json_t *x, *y, *l;
-    size_t i, j;
-    char *lb = NULL;
-    int error = 0;
-
-    PLUMB_ALLOC_CHECK(seen);
-    json_array_foreach(chunk, i, x)
-    {
-        free(lb);
-        lb = balancer_of(json_string_value(x));
-        if (!lb || json_object_get(seen, lb))
-            continue;
-        json_object_set_new(seen, lb, json_true());
-        error = describe(aws, NULL, lb, &ls);
-        if (error == PLUMB_ENOTFOUND) {
-            error = 0; /* the balancer is gone, and its listeners with it */
-            continue;
-        }
-        if (error < 0)
-            goto done;
-        json_array_foreach(chunk, j, y)
-        {
-            if ((l = find_by(ls, "ListenerArn", json_string_value(y))))
-                json_array_append(found, (json_t *)l);
-        }
-        json_decref(ls);
-        ls = NULL;
-    }
-done:
-    free(lb);
-    json_decref(seen);
-    json_decref(ls);
-    return error;
+    return plumb_elbv2__child_read(aws, &kind, id, observe, observed);
 }
 
 static int lst_read_many(struct plumb_aws *aws, const json_t *ids, const json_t *wanted,
                          json_t **observed)
 {
-    json_t *found = json_array(), *chunk = NULL, *ls = NULL, *out = json_array(), *o;
-    const json_t *l;
-    size_t i, j, n = json_array_size(ids);
-    int error = 0;
-
-    *observed = NULL;
-    PLUMB_ALLOC_CHECK(found);
-    PLUMB_ALLOC_CHECK(out);
-    for (i = 0; i < n; i += CHUNK) {
-        chunk = json_array();
-        PLUMB_ALLOC_CHECK(chunk);
-        for (j = i; j < n && j < i + CHUNK; j++) {
-            const char *arn = plumb_provider_id_str(json_array_get(ids, j), "ListenerArn");
-            if (arn)
-                json_array_append_new(chunk, json_string(arn));
-        }
-        if (json_array_size(chunk)) {
-            error = describe(aws, chunk, NULL, &ls);
-            if (error == PLUMB_ENOTFOUND)
-                error = describe_by_balancer(aws, chunk, found);
-            else if (error == 0)
-                json_array_extend(found, ls);
-            if (error < 0)
-                goto done;
-        }
-        json_decref(chunk);
-        json_decref(ls);
-        chunk = ls = NULL;
-    }
-    for (i = 0; i < n; i++) {
-        l = find_by(found, "ListenerArn",
-                    plumb_provider_id_str(json_array_get(ids, i), "ListenerArn"));
-        o = l ? observe(l, wanted) : json_null();
-        PLUMB_ALLOC_CHECK(o);
-        json_array_append_new(out, o);
-    }
-    *observed = out;
-    out = NULL;
-done:
-    json_decref(found);
-    json_decref(chunk);
-    json_decref(ls);
-    json_decref(out);
-    return error;
+    return plumb_elbv2__child_read_many(aws, &kind, ids, wanted, observe, observed);
 }
 
 static int lst_lookup(struct plumb_aws *aws, const json_t *props, json_t **id)
@@ -336,7 +108,7 @@ static int lst_lookup(struct plumb_aws *aws, const json_t *props, json_t **id)
     *id = NULL;
     if (!lb || !json_is_integer(port))
         return 0;
-    error = describe(aws, NULL, lb, &ls);
+    error = plumb_elbv2__describe_children(aws, &kind, lb, &ls);
     if (error == PLUMB_ENOTFOUND) {
         error = 0; /* no balancer, no listener */
         goto done;
@@ -372,7 +144,7 @@ static int lst_create(struct plumb_aws *aws, const json_t *props, json_t **obser
         goto done;
     }
     json_object_set(in, "LoadBalancerArn", json_object_get(props, "LoadBalancerArn"));
-    copy_members(in, props, settable);
+    plumb_elbv2__copy_members(in, props, settable);
     PLUMB_TRY(plumb_aws_call(aws, "elbv2", "CreateListener", in, &out));
     arn = json_string_value(
         json_object_get(json_array_get(json_object_get(out, "Listeners"), 0), "ListenerArn"));
@@ -410,7 +182,7 @@ static int lst_update(struct plumb_aws *aws, const json_t *id, const json_t *bef
     /* a listener turning HTTPS/TLS needs its certificate and policy in the same call */
     if (plumb_provider_changed(before, after, "Protocol") && is_secure(after)) {
         static const char *const secure[] = {"Certificates", "SslPolicy", NULL};
-        copy_members(in, after, secure);
+        plumb_elbv2__copy_members(in, after, secure);
     }
     if (json_object_size(in) > 1)
         PLUMB_TRY(plumb_aws_call(aws, "elbv2", "ModifyListener", in, &out));

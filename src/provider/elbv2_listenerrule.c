@@ -21,79 +21,22 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "provider/elbv2_common.h"
 #include "provider/provider.h"
 #include "provider/util.h"
 #include "util/buf.h"
 #include "util/error.h"
 
-/* RuleArns per DescribeRules call. */
-#define CHUNK 20
-
-/* Copies the members `names` (NULL-terminated) of `from` that are present into `to`. */
-static void copy_members(json_t *to, const json_t *from, const char *const *names)
-{
-    json_t *v;
-
-    for (; *names; names++)
-        if ((v = json_object_get(from, *names)))
-            json_object_set(to, *names, v);
-}
-
-/* A copy of the object `from` (if it is one) with only the members `names`, set in `to`. */
-static void copy_object(json_t *to, const char *member, const json_t *from,
-                        const char *const *names)
-{
-    json_t *x;
-
-    if (!json_is_object(json_object_get(from, member)) || !(x = json_object()))
-        return;
-    copy_members(x, json_object_get(from, member), names);
-    json_object_set_new(to, member, x);
-}
-
-/* A list of objects with only the members `names`, set in `to` as `member`. */
-static void copy_list(json_t *to, const char *member, const json_t *from, const char *const *names)
-{
-    json_t *list, *y;
-    const json_t *t;
-    size_t i;
-
-    if (!json_is_array(json_object_get(from, member)) || !(list = json_array()))
-        return;
-    json_array_foreach(json_object_get(from, member), i, t)
-    {
-        if ((y = json_object())) {
-            copy_members(y, t, names);
-            json_array_append_new(list, y);
-        }
-    }
-    json_object_set_new(to, member, list);
-}
-
-/* One action of the API in the schema's shape (the same names, fewer members). */
-static json_t *action_of(const json_t *a)
-{
-    static const char *const top[] = {"Type", "TargetGroupArn", "Order", NULL};
-    static const char *const redirect[] = {"Host",  "Path",       "Port", "Protocol",
-                                           "Query", "StatusCode", NULL};
-    static const char *const fixed[] = {"ContentType", "MessageBody", "StatusCode", NULL};
-    static const char *const tuple[] = {"TargetGroupArn", "Weight", NULL};
-    static const char *const sticky[] = {"DurationSeconds", "Enabled", NULL};
-    const json_t *fc = json_object_get(a, "ForwardConfig");
-    json_t *o = json_object(), *x;
-
-    if (!o)
-        return NULL;
-    copy_members(o, a, top);
-    copy_object(o, "RedirectConfig", a, redirect);
-    copy_object(o, "FixedResponseConfig", a, fixed);
-    if (json_is_object(fc) && (x = json_object())) {
-        copy_list(x, "TargetGroups", fc, tuple);
-        copy_object(x, "TargetGroupStickinessConfig", fc, sticky);
-        json_object_set_new(o, "ForwardConfig", x);
-    }
-    return o;
-}
+static const struct plumb_elbv2_kind kind = {
+    .what = "listener rule",
+    .describe = "DescribeRules",
+    .list = "Rules",
+    .arn = "RuleArn",
+    .arns = "RuleArns",
+    .parent = "ListenerArn",
+    .own_part = ":listener-rule/",
+    .parent_part = ":listener/",
+};
 
 /* One condition of the API in the schema's shape (RegexValues are not declared). */
 static json_t *condition_of(const json_t *c)
@@ -107,41 +50,28 @@ static json_t *condition_of(const json_t *c)
 
     if (!o)
         return NULL;
-    copy_members(o, c, top);
-    copy_object(o, "HostHeaderConfig", c, values);
-    copy_object(o, "HttpHeaderConfig", c, header);
-    copy_object(o, "HttpRequestMethodConfig", c, values);
-    copy_object(o, "PathPatternConfig", c, values);
-    copy_object(o, "SourceIpConfig", c, values);
+    plumb_elbv2__copy_members(o, c, top);
+    plumb_elbv2__copy_object(o, "HostHeaderConfig", c, values);
+    plumb_elbv2__copy_object(o, "HttpHeaderConfig", c, header);
+    plumb_elbv2__copy_object(o, "HttpRequestMethodConfig", c, values);
+    plumb_elbv2__copy_object(o, "PathPatternConfig", c, values);
+    plumb_elbv2__copy_object(o, "SourceIpConfig", c, values);
     if (json_is_object(qs) && (x = json_object())) {
-        copy_list(x, "Values", qs, pair);
+        plumb_elbv2__copy_list(x, "Values", qs, pair);
         json_object_set_new(o, "QueryStringConfig", x);
     }
     return o;
 }
 
-static json_t *map_list(const json_t *list, json_t *(*fn)(const json_t *))
-{
-    json_t *out = json_array();
-    const json_t *a;
-    size_t i;
-
-    json_array_foreach(list, i, a)
-    {
-        if (out)
-            json_array_append_new(out, fn(a));
-    }
-    return out;
-}
-
-/* One DescribeRules entry → the CloudFormation shape. */
-static json_t *observe(const json_t *r)
+/* One DescribeRules entry → the CloudFormation shape (everything: `wanted` is not needed). */
+static json_t *observe(const json_t *r, const json_t *wanted)
 {
     json_t *o = json_object();
     const char *priority = json_string_value(json_object_get(r, "Priority"));
     char *end = NULL;
     long n;
 
+    (void)wanted;
     if (!o)
         return NULL;
     json_object_set(o, "RuleArn", json_object_get(r, "RuleArn"));
@@ -153,178 +83,22 @@ static json_t *observe(const json_t *r)
         if (end && end != priority && *end == '\0')
             json_object_set_new(o, "Priority", json_integer(n));
     }
-    json_object_set_new(o, "Conditions", map_list(json_object_get(r, "Conditions"), condition_of));
-    json_object_set_new(o, "Actions", map_list(json_object_get(r, "Actions"), action_of));
+    json_object_set_new(o, "Conditions",
+                        plumb_elbv2__map_list(json_object_get(r, "Conditions"), condition_of));
+    json_object_set_new(
+        o, "Actions", plumb_elbv2__map_list(json_object_get(r, "Actions"), plumb_elbv2__action_of));
     return o;
-}
-
-/* DescribeRules by ARNs (an array) or of one listener; every page. */
-static int describe(struct plumb_aws *aws, const json_t *arns, const char *listener_arn,
-                    json_t **rules)
-{
-    json_t *in = arns ? json_pack("{s:O}", "RuleArns", arns)
-                      : json_pack("{s:s}", "ListenerArn", listener_arn);
-    json_t *out = NULL;
-    int error = 0;
-
-    *rules = NULL;
-    PLUMB_ALLOC_CHECK(in);
-    PLUMB_TRY(plumb_aws_paginate(aws, "elbv2", "DescribeRules", in, &out));
-    *rules = json_incref(json_object_get(out, "Rules"));
-    if (!*rules)
-        *rules = json_array();
-done:
-    json_decref(in);
-    json_decref(out);
-    return error;
-}
-
-static const json_t *find_by(const json_t *list, const char *member, const char *value)
-{
-    const json_t *x;
-    const char *s;
-    size_t i;
-
-    json_array_foreach(list, i, x)
-    {
-        s = json_string_value(json_object_get(x, member));
-        if (s && value && strcmp(s, value) == 0)
-            return x;
-    }
-    return NULL;
-}
-
-/* The listener's ARN inside a rule's: "...:listener-rule/app/n/lb/l/r" → "...:listener/app/
- * n/lb/l". Caller frees. */
-static char *listener_of(const char *rule_arn)
-{
-    const char *p = rule_arn ? strstr(rule_arn, ":listener-rule/") : NULL;
-    const char *end = rule_arn ? strrchr(rule_arn, '/') : NULL;
-    struct plumb_buf b = PLUMB_BUF_INIT;
-
-    if (!p || !end || end < p + strlen(":listener-rule/"))
-        return NULL;
-    plumb_buf_put(&b, rule_arn, (size_t)(p - rule_arn));
-    plumb_buf_puts(&b, ":listener/");
-    p += strlen(":listener-rule/");
-    plumb_buf_put(&b, p, (size_t)(end - p));
-    return plumb_buf_detach(&b);
 }
 
 static int rule_read(struct plumb_aws *aws, const json_t *id, json_t **observed)
 {
-    const char *arn = plumb_provider_id_str(id, "RuleArn");
-    json_t *arns = NULL, *rules = NULL;
-    const json_t *r;
-    int error = 0;
-
-    *observed = NULL;
-    if (!arn)
-        return plumb_error_set(PLUMB_EINVALID, "listener rule id lacks RuleArn");
-    arns = json_pack("[s]", arn);
-    PLUMB_ALLOC_CHECK(arns);
-    error = describe(aws, arns, NULL, &rules);
-    if (error == PLUMB_ENOTFOUND) {
-        error = 0; /* RuleNotFound */
-        goto done;
-    }
-    if (error < 0)
-        goto done;
-    if ((r = find_by(rules, "RuleArn", arn))) {
-        *observed = observe(r);
-        PLUMB_ALLOC_CHECK(*observed);
-    }
-done:
-    json_decref(arns);
-    json_decref(rules);
-    return error;
-}
-
-/* The rules of `chunk` (ARNs) that exist, one DescribeRules per listener. */
-static int describe_by_listener(struct plumb_aws *aws, const json_t *chunk, json_t *found)
-{
-    json_t *seen = json_object(), *rules = NULL;
-    const json_t *x, *y, *r;
-    size_t i, j;
-    char *listener = NULL;
-    int error = 0;
-
-    PLUMB_ALLOC_CHECK(seen);
-    json_array_foreach(chunk, i, x)
-    {
-        free(listener);
-        listener = listener_of(json_string_value(x));
-        if (!listener || json_object_get(seen, listener))
-            continue;
-        json_object_set_new(seen, listener, json_true());
-        error = describe(aws, NULL, listener, &rules);
-        if (error == PLUMB_ENOTFOUND) {
-            error = 0; /* the listener is gone, and its rules with it */
-            continue;
-        }
-        if (error < 0)
-            goto done;
-        json_array_foreach(chunk, j, y)
-        {
-            if ((r = find_by(rules, "RuleArn", json_string_value(y))))
-                json_array_append(found, (json_t *)r);
-        }
-        json_decref(rules);
-        rules = NULL;
-    }
-done:
-    free(listener);
-    json_decref(seen);
-    json_decref(rules);
-    return error;
+    return plumb_elbv2__child_read(aws, &kind, id, observe, observed);
 }
 
 static int rule_read_many(struct plumb_aws *aws, const json_t *ids, const json_t *wanted,
                           json_t **observed)
 {
-    json_t *found = json_array(), *chunk = NULL, *rules = NULL, *out = json_array(), *o;
-    const json_t *r;
-    size_t i, j, n = json_array_size(ids);
-    int error = 0;
-
-    *observed = NULL;
-    PLUMB_ALLOC_CHECK(found);
-    PLUMB_ALLOC_CHECK(out);
-    for (i = 0; i < n; i += CHUNK) {
-        chunk = json_array();
-        PLUMB_ALLOC_CHECK(chunk);
-        for (j = i; j < n && j < i + CHUNK; j++) {
-            const char *arn = plumb_provider_id_str(json_array_get(ids, j), "RuleArn");
-            if (arn)
-                json_array_append_new(chunk, json_string(arn));
-        }
-        if (json_array_size(chunk)) {
-            error = describe(aws, chunk, NULL, &rules);
-            if (error == PLUMB_ENOTFOUND)
-                error = describe_by_listener(aws, chunk, found);
-            else if (error == 0)
-                json_array_extend(found, rules);
-            if (error < 0)
-                goto done;
-        }
-        json_decref(chunk);
-        json_decref(rules);
-        chunk = rules = NULL;
-    }
-    for (i = 0; i < n; i++) {
-        r = find_by(found, "RuleArn", plumb_provider_id_str(json_array_get(ids, i), "RuleArn"));
-        o = r ? observe(r) : json_null();
-        PLUMB_ALLOC_CHECK(o);
-        json_array_append_new(out, o);
-    }
-    *observed = out;
-    out = NULL;
-done:
-    json_decref(found);
-    json_decref(chunk);
-    json_decref(rules);
-    json_decref(out);
-    return error;
+    return plumb_elbv2__child_read_many(aws, &kind, ids, wanted, observe, observed);
 }
 
 static int rule_lookup(struct plumb_aws *aws, const json_t *props, json_t **id)
@@ -340,7 +114,7 @@ static int rule_lookup(struct plumb_aws *aws, const json_t *props, json_t **id)
     if (!listener || !json_is_integer(priority))
         return 0;
     snprintf(want, sizeof(want), "%lld", (long long)json_integer_value(priority));
-    error = describe(aws, NULL, listener, &rules);
+    error = plumb_elbv2__describe_children(aws, &kind, listener, &rules);
     if (error == PLUMB_ENOTFOUND) {
         error = 0; /* no listener, no rule */
         goto done;
@@ -373,7 +147,7 @@ static int rule_create(struct plumb_aws *aws, const json_t *props, json_t **obse
         error = plumb_error_set(PLUMB_EINVALID, "a listener rule needs ListenerArn");
         goto done;
     }
-    copy_members(in, props, members);
+    plumb_elbv2__copy_members(in, props, members);
     PLUMB_TRY(plumb_aws_call(aws, "elbv2", "CreateRule", in, &out));
     arn = json_string_value(
         json_object_get(json_array_get(json_object_get(out, "Rules"), 0), "RuleArn"));

@@ -23,12 +23,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "provider/elbv2_common.h"
 #include "provider/provider.h"
 #include "provider/util.h"
 #include "util/error.h"
-
-/* DescribeLoadBalancers and DescribeTags take at most 20 ARNs. */
-#define CHUNK 20
 
 /* Load balancers take minutes to provision on AWS. */
 #define POLL_MS 10000
@@ -63,63 +61,25 @@ static const char *const declarable_keys[] = {
     NULL,
 };
 
-static int cmp_json_str(const void *a, const void *b)
-{
-    const char *x = json_string_value(*(json_t *const *)a);
-    const char *y = json_string_value(*(json_t *const *)b);
-
-    return strcmp(x ? x : "", y ? y : "");
-}
-
-/* A new array of the strings of `arr`, sorted: AWS keeps no order for subnets and groups. */
-static json_t *sorted_strings(const json_t *arr)
-{
-    size_t i, n = json_array_size(arr);
-    json_t **v = calloc(n ? n : 1, sizeof(*v)), *out = json_array();
-
-    if (!v || !out) {
-        free(v);
-        json_decref(out);
-        return NULL;
-    }
-    for (i = 0; i < n; i++)
-        v[i] = json_array_get(arr, i);
-    qsort(v, n, sizeof(*v), cmp_json_str);
-    for (i = 0; i < n; i++)
-        json_array_append(out, v[i]);
-    free(v);
-    return out;
-}
+static const struct plumb_elbv2_kind kind = {
+    .what = "load balancer",
+    .describe = "DescribeLoadBalancers",
+    .list = "LoadBalancers",
+    .arn = "LoadBalancerArn",
+    .arns = "LoadBalancerArns",
+    .modify_attributes = "ModifyLoadBalancerAttributes",
+    .attribute_keys = declarable_keys,
+};
 
 /* 1 when the string sets `a` and `b` differ (NULL is the empty set). */
 static int set_changed(const json_t *a, const json_t *b)
 {
-    json_t *x = sorted_strings(a), *y = sorted_strings(b);
+    json_t *x = plumb_elbv2__sorted_strings(a), *y = plumb_elbv2__sorted_strings(b);
     int changed = !json_equal(x, y);
 
     json_decref(x);
     json_decref(y);
     return changed;
-}
-
-static int is_key(const json_t *o, const char *member, const char *value)
-{
-    const char *s = json_string_value(json_object_get(o, member));
-
-    return s && value && strcmp(s, value) == 0;
-}
-
-static const json_t *find_by(const json_t *list, const char *member, const char *value)
-{
-    const json_t *x;
-    size_t i;
-
-    json_array_foreach(list, i, x)
-    {
-        if (is_key(x, member, value))
-            return x;
-    }
-    return NULL;
 }
 
 /* "app/name/id" from "arn:aws:elasticloadbalancing:...:loadbalancer/app/name/id". */
@@ -128,24 +88,6 @@ static json_t *full_name_of(const char *arn)
     const char *p = arn ? strstr(arn, ":loadbalancer/") : NULL;
 
     return p ? json_string(p + strlen(":loadbalancer/")) : NULL;
-}
-
-/* The declarable attributes of a DescribeLoadBalancerAttributes answer, sorted by key. */
-static json_t *declarable_attributes(const json_t *attrs)
-{
-    json_t *out = json_array();
-    const json_t *a;
-    const char *value;
-    size_t i;
-
-    for (i = 0; out && declarable_keys[i]; i++) {
-        if (!(a = find_by(attrs, "Key", declarable_keys[i])))
-            continue;
-        value = json_string_value(json_object_get(a, "Value"));
-        json_array_append_new(
-            out, json_pack("{s:s, s:s}", "Key", declarable_keys[i], "Value", value ? value : ""));
-    }
-    return out;
 }
 
 /* One subnet mapping per availability zone, with the addresses a user can fix. */
@@ -162,10 +104,10 @@ static json_t *subnet_mappings_of(const json_t *azs)
     {
         json_array_append(ids, json_object_get(az, "SubnetId"));
     }
-    sorted = sorted_strings(ids);
+    sorted = plumb_elbv2__sorted_strings(ids);
     json_array_foreach(sorted, i, id)
     {
-        az = find_by(azs, "SubnetId", json_string_value(id));
+        az = plumb_elbv2__find_by(azs, "SubnetId", json_string_value(id));
         addr = json_array_get(json_object_get(az, "LoadBalancerAddresses"), 0);
         m = json_pack("{s:O}", "SubnetId", id);
         for (k = 0; m && k < sizeof(members) / sizeof(members[0]); k++)
@@ -203,17 +145,18 @@ static int observe(const json_t *lb, const json_t *tags, const json_t *attrs, js
     /* Network and Gateway Load Balancers made without groups report none */
     if (json_is_array(json_object_get(lb, "SecurityGroups")))
         json_object_set_new(o, "SecurityGroups",
-                            sorted_strings(json_object_get(lb, "SecurityGroups")));
+                            plumb_elbv2__sorted_strings(json_object_get(lb, "SecurityGroups")));
     if (json_is_array(azs)) {
         json_array_foreach(azs, i, az)
         {
             json_array_append(subnets, json_object_get(az, "SubnetId"));
         }
-        json_object_set_new(o, "Subnets", sorted_strings(subnets));
+        json_object_set_new(o, "Subnets", plumb_elbv2__sorted_strings(subnets));
         json_object_set_new(o, "SubnetMappings", subnet_mappings_of(azs));
     }
     if (attrs)
-        json_object_set_new(o, "LoadBalancerAttributes", declarable_attributes(attrs));
+        json_object_set_new(o, "LoadBalancerAttributes",
+                            plumb_elbv2__declarable_attributes(&kind, attrs));
     if (tags) {
         v = plumb_provider_tags_to_map(tags);
         json_object_set_new(o, "Tags", plumb_provider_tags_to_list(v, "Key", "Value"));
@@ -224,126 +167,6 @@ static int observe(const json_t *lb, const json_t *tags, const json_t *attrs, js
 done:
     json_decref(o);
     json_decref(subnets);
-    return error;
-}
-
-/*
- * The name to create under: Name, or when none is declared one derived from plumb's own tags
- * (plumb:project, plumb:env, plumb:address), as CloudFormation derives one from the stack. The
- * same props always give the same name, so lookup finds what an interrupted create made.
- * Names are at most 32 letters, digits and hyphens. 0, or PLUMB_EINVALID when neither exists.
- */
-static int name_for(const json_t *props, char *out, size_t n, const char *what)
-{
-    static const char *const keys[] = {"plumb:project", "plumb:env", "plumb:address"};
-    const char *name = json_string_value(json_object_get(props, "Name")), *v;
-    json_t *tags;
-    uint64_t h = 1469598103934665603ULL; /* FNV-1a */
-    size_t k;
-    int found = 0;
-
-    if (name) {
-        snprintf(out, n, "%s", name);
-        return 0;
-    }
-    tags = plumb_provider_tags_to_map(json_object_get(props, "Tags"));
-    for (k = 0; k < sizeof(keys) / sizeof(keys[0]); k++) {
-        v = json_string_value(json_object_get(tags, keys[k]));
-        found |= k == 2 && v;
-        for (; v && *v; v++)
-            h = (h ^ (unsigned char)*v) * 1099511628211ULL;
-        h = (h ^ '/') * 1099511628211ULL;
-    }
-    json_decref(tags);
-    if (!found)
-        return plumb_error_set(PLUMB_EINVALID, "a %s needs Name (or plumb's tags to derive one)",
-                               what);
-    snprintf(out, n, "plumb-%016llx", (unsigned long long)h);
-    return 0;
-}
-
-/* DescribeLoadBalancers by ARNs (input member `member`: "LoadBalancerArns" or "Names");
- * values: an array; NULL lists every balancer. */
-static int describe(struct plumb_aws *aws, const char *member, const json_t *values, json_t **lbs)
-{
-    json_t *in = values ? json_pack("{s:O}", member, values) : json_object();
-    json_t *out = NULL;
-    int error = 0;
-
-    *lbs = NULL;
-    PLUMB_ALLOC_CHECK(in);
-    PLUMB_TRY(plumb_aws_paginate(aws, "elbv2", "DescribeLoadBalancers", in, &out));
-    *lbs = json_incref(json_object_get(out, "LoadBalancers"));
-    if (!*lbs)
-        *lbs = json_array();
-done:
-    json_decref(in);
-    json_decref(out);
-    return error;
-}
-
-/*
- * Tags of the balancers `arns` (an array of ARNs that exist), 20 a call: an object ARN →
- * tag list. An ARN gone since it was described fails its chunk with not found; that chunk
- * is then read one ARN at a time, and a gone one is left out.
- */
-static int describe_tags(struct plumb_aws *aws, const json_t *arns, json_t **tags)
-{
-    json_t *all = json_object(), *chunk = NULL, *in = NULL, *out = NULL;
-    const json_t *d;
-    size_t i, j, n = json_array_size(arns);
-    int error = 0;
-
-    *tags = NULL;
-    PLUMB_ALLOC_CHECK(all);
-    for (i = 0; i < n; i += CHUNK) {
-        chunk = json_array();
-        PLUMB_ALLOC_CHECK(chunk);
-        for (j = i; j < n && j < i + CHUNK; j++)
-            json_array_append(chunk, json_array_get(arns, j));
-        in = json_pack("{s:O}", "ResourceArns", chunk);
-        PLUMB_ALLOC_CHECK(in);
-        error = plumb_aws_call(aws, "elbv2", "DescribeTags", in, &out);
-        if (error == PLUMB_ENOTFOUND && json_array_size(chunk) > 1) {
-            for (j = 0; j < json_array_size(chunk); j++) {
-                json_t *one = json_pack("[O]", json_array_get(chunk, j)), *sub = NULL;
-                error = one ? describe_tags(aws, one, &sub) : plumb_error_oom();
-                json_decref(one);
-                if (error < 0)
-                    goto done;
-                json_object_update(all, sub);
-                json_decref(sub);
-            }
-        } else if (error == PLUMB_ENOTFOUND) {
-            error = 0;
-        } else if (error < 0) {
-            goto done;
-        } else {
-            /* a resource the answer leaves out has no tags (it was just described) */
-            json_array_foreach(chunk, j, d)
-            {
-                json_object_set_new(all, json_string_value(d), json_array());
-            }
-            json_array_foreach(json_object_get(out, "TagDescriptions"), j, d)
-            {
-                const char *arn = json_string_value(json_object_get(d, "ResourceArn"));
-                json_t *tl = json_object_get(d, "Tags");
-                if (arn)
-                    json_object_set_new(all, arn, tl ? json_incref(tl) : json_array());
-            }
-        }
-        json_decref(chunk);
-        json_decref(in);
-        json_decref(out);
-        chunk = in = out = NULL;
-    }
-    *tags = all;
-    all = NULL;
-done:
-    json_decref(all);
-    json_decref(chunk);
-    json_decref(in);
-    json_decref(out);
     return error;
 }
 
@@ -383,17 +206,18 @@ static int observe_all(struct plumb_aws *aws, const json_t *ids, const json_t *l
     PLUMB_ALLOC_CHECK(out);
     json_array_foreach(ids, i, id)
     {
-        lb = find_by(lbs, "LoadBalancerArn", plumb_provider_id_str(id, "LoadBalancerArn"));
+        lb = plumb_elbv2__find_by(lbs, "LoadBalancerArn",
+                                  plumb_provider_id_str(id, "LoadBalancerArn"));
         if (lb)
             json_array_append(arns, json_object_get(lb, "LoadBalancerArn"));
     }
     if (plumb_provider_wants(wanted, "Tags"))
-        PLUMB_TRY(describe_tags(aws, arns, &tags));
+        PLUMB_TRY(plumb_elbv2__describe_tags(aws, arns, &tags));
     json_array_foreach(ids, i, id)
     {
         const char *arn = plumb_provider_id_str(id, "LoadBalancerArn");
         o = NULL;
-        lb = find_by(lbs, "LoadBalancerArn", arn);
+        lb = plumb_elbv2__find_by(lbs, "LoadBalancerArn", arn);
         /* no tags or attributes for a balancer that was described: deleted meanwhile */
         if (lb && (!tags || json_object_get(tags, arn))) {
             if (plumb_provider_wants(wanted, "LoadBalancerAttributes")) {
@@ -420,84 +244,19 @@ done:
 
 static int lb_read(struct plumb_aws *aws, const json_t *id, json_t **observed)
 {
-    const char *arn = plumb_provider_id_str(id, "LoadBalancerArn");
-    json_t *arns = NULL, *lbs = NULL, *ids = NULL, *all = NULL;
-    int error = 0;
-
-    *observed = NULL;
-    if (!arn)
-        return plumb_error_set(PLUMB_EINVALID, "load balancer id lacks LoadBalancerArn");
-    arns = json_pack("[s]", arn);
-    ids = json_pack("[O]", id);
-    PLUMB_ALLOC_CHECK(arns);
-    PLUMB_ALLOC_CHECK(ids);
-    error = describe(aws, "LoadBalancerArns", arns, &lbs);
-    if (error == PLUMB_ENOTFOUND) {
-        error = 0;
-        goto done;
-    }
-    if (error < 0)
-        goto done;
-    PLUMB_TRY(observe_all(aws, ids, lbs, NULL, &all));
-    if (json_is_object(json_array_get(all, 0)))
-        *observed = json_incref(json_array_get(all, 0));
-done:
-    json_decref(arns);
-    json_decref(lbs);
-    json_decref(ids);
-    json_decref(all);
-    return error;
+    return plumb_elbv2__read(aws, &kind, id, observe_all, observed);
 }
 
 static int lb_read_many(struct plumb_aws *aws, const json_t *ids, const json_t *wanted,
                         json_t **observed)
 {
-    json_t *found = json_array(), *chunk = NULL, *lbs = NULL, *every = NULL;
-    const json_t *lb, *x;
-    size_t i, j, n = json_array_size(ids);
-    int error = 0;
+    json_t *found = NULL;
+    int error = plumb_elbv2__describe_ids(aws, &kind, ids, &found);
 
     *observed = NULL;
-    PLUMB_ALLOC_CHECK(found);
-    for (i = 0; i < n; i += CHUNK) {
-        chunk = json_array();
-        PLUMB_ALLOC_CHECK(chunk);
-        for (j = i; j < n && j < i + CHUNK; j++) {
-            const char *arn = plumb_provider_id_str(json_array_get(ids, j), "LoadBalancerArn");
-            if (arn)
-                json_array_append_new(chunk, json_string(arn));
-        }
-        if (json_array_size(chunk) == 0) {
-            json_decref(chunk);
-            chunk = NULL;
-            continue;
-        }
-        error = describe(aws, "LoadBalancerArns", chunk, &lbs);
-        if (error == PLUMB_ENOTFOUND) {
-            /* one of them is gone: pick this chunk's balancers out of a full listing */
-            if (!every)
-                PLUMB_TRY(describe(aws, NULL, NULL, &every));
-            json_array_foreach(chunk, j, x)
-            {
-                if ((lb = find_by(every, "LoadBalancerArn", json_string_value(x))))
-                    json_array_append(found, (json_t *)lb);
-            }
-            error = 0;
-        } else if (error < 0) {
-            goto done;
-        } else {
-            json_array_extend(found, lbs);
-        }
-        json_decref(chunk);
-        json_decref(lbs);
-        chunk = lbs = NULL;
-    }
-    error = observe_all(aws, ids, found, wanted, observed);
-done:
+    if (error == 0)
+        error = observe_all(aws, ids, found, wanted, observed);
     json_decref(found);
-    json_decref(chunk);
-    json_decref(lbs);
-    json_decref(every);
     return error;
 }
 
@@ -509,88 +268,24 @@ static int lb_lookup(struct plumb_aws *aws, const json_t *props, json_t **id)
     int error = 0;
 
     *id = NULL;
-    if (name_for(props, name, sizeof(name), "load balancer") < 0) {
+    if (plumb_elbv2__name_for(props, name, sizeof(name), "load balancer") < 0) {
         plumb_error_clear();
         return 0; /* nothing to find it by */
     }
     names = json_pack("[s]", name);
     PLUMB_ALLOC_CHECK(names);
-    error = describe(aws, "Names", names, &lbs);
+    error = plumb_elbv2__describe(aws, &kind, "Names", names, &lbs);
     if (error == PLUMB_ENOTFOUND) {
         error = 0; /* LoadBalancerNotFound: none under that name */
         goto done;
     }
     if (error < 0)
         goto done;
-    if ((lb = find_by(lbs, "LoadBalancerName", name)))
+    if ((lb = plumb_elbv2__find_by(lbs, "LoadBalancerName", name)))
         *id = json_pack("{s:O}", "LoadBalancerArn", json_object_get(lb, "LoadBalancerArn"));
 done:
     json_decref(names);
     json_decref(lbs);
-    return error;
-}
-
-static int call(struct plumb_aws *aws, const char *operation, json_t *in)
-{
-    json_t *out = NULL;
-    int error;
-
-    if (!in)
-        return plumb_error_oom();
-    error = plumb_aws_call(aws, "elbv2", operation, in, &out);
-    json_decref(in);
-    json_decref(out);
-    return error;
-}
-
-/* Sends the declared attributes of `after` that differ from `before` (NULL: all of them). */
-static int put_attributes(struct plumb_aws *aws, const char *arn, const json_t *before,
-                          const json_t *after)
-{
-    json_t *changed = json_array();
-    const json_t *a, *b;
-    size_t i;
-    int error = 0;
-
-    PLUMB_ALLOC_CHECK(changed);
-    json_array_foreach(after, i, a)
-    {
-        const char *key = json_string_value(json_object_get(a, "Key"));
-        const char *value = json_string_value(json_object_get(a, "Value"));
-        b = find_by(before, "Key", key);
-        if (key && (!b || !json_equal(json_object_get(a, "Value"), json_object_get(b, "Value"))))
-            json_array_append_new(changed,
-                                  json_pack("{s:s, s:s}", "Key", key, "Value", value ? value : ""));
-    }
-    if (json_array_size(changed))
-        error = call(aws, "ModifyLoadBalancerAttributes",
-                     json_pack("{s:s, s:O}", "LoadBalancerArn", arn, "Attributes", changed));
-done:
-    json_decref(changed);
-    return error;
-}
-
-static int update_tags(struct plumb_aws *aws, const char *arn, const json_t *before,
-                       const json_t *after)
-{
-    json_t *tb = plumb_provider_tags_to_map(json_object_get(before, "Tags"));
-    json_t *ta = plumb_provider_tags_to_map(json_object_get(after, "Tags"));
-    json_t *add = NULL, *del = NULL;
-    int error = 0;
-
-    plumb_provider_tags_diff(tb, ta, &add, &del);
-    if (json_object_size(add))
-        PLUMB_TRY(call(aws, "AddTags",
-                       json_pack("{s:[s], s:o}", "ResourceArns", arn, "Tags",
-                                 plumb_provider_tags_to_list(add, "Key", "Value"))));
-    if (json_array_size(del))
-        PLUMB_TRY(call(aws, "RemoveTags",
-                       json_pack("{s:[s], s:O}", "ResourceArns", arn, "TagKeys", del)));
-done:
-    json_decref(tb);
-    json_decref(ta);
-    json_decref(add);
-    json_decref(del);
     return error;
 }
 
@@ -608,7 +303,7 @@ static int lb_create(struct plumb_aws *aws, const json_t *props, json_t **observ
 
     *observed = NULL;
     PLUMB_ALLOC_CHECK(in);
-    PLUMB_TRY(name_for(props, name, sizeof(name), "load balancer"));
+    PLUMB_TRY(plumb_elbv2__name_for(props, name, sizeof(name), "load balancer"));
     json_object_set_new(in, "Name", json_string(name));
     for (i = 0; i < sizeof(same) / sizeof(same[0]); i++)
         if ((v = json_object_get(props, same[i])))
@@ -626,7 +321,7 @@ static int lb_create(struct plumb_aws *aws, const json_t *props, json_t **observ
     id = json_pack("{s:s}", "LoadBalancerArn", arn);
     PLUMB_ALLOC_CHECK(id);
     if ((v = json_object_get(props, "LoadBalancerAttributes")) &&
-        (error = put_attributes(aws, arn, NULL, v)) < 0) {
+        (error = plumb_elbv2__put_attributes(aws, &kind, arn, NULL, v)) < 0) {
         /* do not leave a balancer behind that the apply will report as failed */
         lb_remove(aws, id, 0);
         goto done;
@@ -653,28 +348,32 @@ static int lb_update(struct plumb_aws *aws, const json_t *id, const json_t *befo
     /* `before` holds what AWS reports: only what `after` declares is changed */
     if ((v = json_object_get(after, "SecurityGroups")) &&
         set_changed(json_object_get(before, "SecurityGroups"), v))
-        PLUMB_TRY(call(aws, "SetSecurityGroups",
-                       json_pack("{s:s, s:O}", "LoadBalancerArn", arn, "SecurityGroups", v)));
+        PLUMB_TRY(plumb_elbv2__call(
+            aws, "SetSecurityGroups",
+            json_pack("{s:s, s:O}", "LoadBalancerArn", arn, "SecurityGroups", v)));
     /* SubnetMappings also says which addresses to use: it wins when both are declared */
     if (json_object_get(after, "SubnetMappings") &&
         plumb_provider_changed(before, after, "SubnetMappings"))
-        PLUMB_TRY(call(aws, "SetSubnets",
-                       json_pack("{s:s, s:O}", "LoadBalancerArn", arn, "SubnetMappings",
-                                 json_object_get(after, "SubnetMappings"))));
+        PLUMB_TRY(
+            plumb_elbv2__call(aws, "SetSubnets",
+                              json_pack("{s:s, s:O}", "LoadBalancerArn", arn, "SubnetMappings",
+                                        json_object_get(after, "SubnetMappings"))));
     else if (!json_object_get(after, "SubnetMappings") && json_object_get(after, "Subnets") &&
              set_changed(json_object_get(before, "Subnets"), json_object_get(after, "Subnets")))
-        PLUMB_TRY(call(aws, "SetSubnets",
-                       json_pack("{s:s, s:O}", "LoadBalancerArn", arn, "Subnets",
-                                 json_object_get(after, "Subnets"))));
+        PLUMB_TRY(plumb_elbv2__call(aws, "SetSubnets",
+                                    json_pack("{s:s, s:O}", "LoadBalancerArn", arn, "Subnets",
+                                              json_object_get(after, "Subnets"))));
     if ((v = json_object_get(after, "IpAddressType")) &&
         plumb_provider_changed(before, after, "IpAddressType"))
-        PLUMB_TRY(call(aws, "SetIpAddressType",
-                       json_pack("{s:s, s:O}", "LoadBalancerArn", arn, "IpAddressType", v)));
+        PLUMB_TRY(
+            plumb_elbv2__call(aws, "SetIpAddressType",
+                              json_pack("{s:s, s:O}", "LoadBalancerArn", arn, "IpAddressType", v)));
     if (plumb_provider_changed(before, after, "LoadBalancerAttributes"))
-        PLUMB_TRY(put_attributes(aws, arn, json_object_get(before, "LoadBalancerAttributes"),
-                                 json_object_get(after, "LoadBalancerAttributes")));
+        PLUMB_TRY(plumb_elbv2__put_attributes(aws, &kind, arn,
+                                              json_object_get(before, "LoadBalancerAttributes"),
+                                              json_object_get(after, "LoadBalancerAttributes")));
     if (plumb_provider_changed(before, after, "Tags"))
-        PLUMB_TRY(update_tags(aws, arn, before, after));
+        PLUMB_TRY(plumb_elbv2__update_tags(aws, arn, before, after));
     PLUMB_TRY(lb_read(aws, id, observed));
     if (!*observed)
         error = plumb_error_set(PLUMB_ENOTFOUND, "load balancer '%s' does not exist", arn);
@@ -691,16 +390,18 @@ static int lb_remove(struct plumb_aws *aws, const json_t *id, unsigned flags)
         return plumb_error_set(PLUMB_EINVALID, "load balancer id lacks LoadBalancerArn");
     /* deletion protection refuses a delete (OperationNotPermitted): only a forced one lifts it */
     if (flags & PLUMB_REMOVE_FORCE) {
-        error = call(aws, "ModifyLoadBalancerAttributes",
-                     json_pack("{s:s, s:[{s:s, s:s}]}", "LoadBalancerArn", arn, "Attributes", "Key",
-                               "deletion_protection.enabled", "Value", "false"));
+        error = plumb_elbv2__call(aws, "ModifyLoadBalancerAttributes",
+                                  json_pack("{s:s, s:[{s:s, s:s}]}", "LoadBalancerArn", arn,
+                                            "Attributes", "Key", "deletion_protection.enabled",
+                                            "Value", "false"));
         if (error == PLUMB_ENOTFOUND)
             return 0;
         if (error < 0)
             return error;
     }
     /* AWS deletes the listeners (and their rules) with the balancer */
-    error = call(aws, "DeleteLoadBalancer", json_pack("{s:s}", "LoadBalancerArn", arn));
+    error =
+        plumb_elbv2__call(aws, "DeleteLoadBalancer", json_pack("{s:s}", "LoadBalancerArn", arn));
     if (error == PLUMB_ENOTFOUND)
         error = 0; /* gone already */
     return error;
@@ -723,7 +424,7 @@ static int check_state(void *ctx, const char **status)
 
     if (!arns)
         return plumb_error_oom();
-    error = describe(w->aws, "LoadBalancerArns", arns, &lbs);
+    error = plumb_elbv2__describe(w->aws, &kind, kind.arns, arns, &lbs);
     json_decref(arns);
     if (error == PLUMB_ENOTFOUND) {
         error = w->want_gone

@@ -23,13 +23,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "provider/elbv2_common.h"
 #include "provider/provider.h"
 #include "provider/util.h"
 #include "util/error.h"
 #include "util/sys.h"
-
-/* DescribeTargetGroups (by ARN) and DescribeTags: 20 a call. */
-#define CHUNK 20
 
 /* DeleteTargetGroup answers ResourceInUse for a moment after the listener or rule that used
  * the group is deleted: tries, with waits doubling from 1 s. */
@@ -60,6 +58,16 @@ static const char *const declarable_keys[] = {
     "target_health_state.unhealthy.connection_termination.enabled",
     "target_health_state.unhealthy.draining_interval_seconds",
     NULL,
+};
+
+static const struct plumb_elbv2_kind kind = {
+    .what = "target group",
+    .describe = "DescribeTargetGroups",
+    .list = "TargetGroups",
+    .arn = "TargetGroupArn",
+    .arns = "TargetGroupArns",
+    .modify_attributes = "ModifyTargetGroupAttributes",
+    .attribute_keys = declarable_keys,
 };
 
 /* Members of a DescribeTargetGroups entry that are CloudFormation properties as they are. */
@@ -96,91 +104,12 @@ static const char *const health_members[] = {
     NULL,
 };
 
-static int cmp_json_str(const void *a, const void *b)
-{
-    const char *x = json_string_value(*(json_t *const *)a);
-    const char *y = json_string_value(*(json_t *const *)b);
-
-    return strcmp(x ? x : "", y ? y : "");
-}
-
-/* A new array of the strings of `arr`, sorted. */
-static json_t *sorted_strings(const json_t *arr)
-{
-    size_t i, n = json_array_size(arr);
-    json_t **v = calloc(n ? n : 1, sizeof(*v)), *out = json_array();
-
-    if (!v || !out) {
-        free(v);
-        json_decref(out);
-        return NULL;
-    }
-    for (i = 0; i < n; i++)
-        v[i] = json_array_get(arr, i);
-    qsort(v, n, sizeof(*v), cmp_json_str);
-    for (i = 0; i < n; i++)
-        json_array_append(out, v[i]);
-    free(v);
-    return out;
-}
-
-static int is_key(const json_t *o, const char *member, const char *value)
-{
-    const char *s = json_string_value(json_object_get(o, member));
-
-    return s && value && strcmp(s, value) == 0;
-}
-
-static const json_t *find_by(const json_t *list, const char *member, const char *value)
-{
-    const json_t *x;
-    size_t i;
-
-    json_array_foreach(list, i, x)
-    {
-        if (is_key(x, member, value))
-            return x;
-    }
-    return NULL;
-}
-
-static int call(struct plumb_aws *aws, const char *operation, json_t *in)
-{
-    json_t *out = NULL;
-    int error;
-
-    if (!in)
-        return plumb_error_oom();
-    error = plumb_aws_call(aws, "elbv2", operation, in, &out);
-    json_decref(in);
-    json_decref(out);
-    return error;
-}
-
 /* "targetgroup/name/id" from "arn:aws:elasticloadbalancing:...:targetgroup/name/id". */
 static json_t *full_name_of(const char *arn)
 {
     const char *p = arn ? strstr(arn, ":targetgroup/") : NULL;
 
     return p ? json_string(p + 1) : NULL;
-}
-
-/* The declarable attributes of a DescribeTargetGroupAttributes answer, sorted by key. */
-static json_t *declarable_attributes(const json_t *attrs)
-{
-    json_t *out = json_array();
-    const json_t *a;
-    const char *value;
-    size_t i;
-
-    for (i = 0; out && declarable_keys[i]; i++) {
-        if (!(a = find_by(attrs, "Key", declarable_keys[i])))
-            continue;
-        value = json_string_value(json_object_get(a, "Value"));
-        json_array_append_new(
-            out, json_pack("{s:s, s:s}", "Key", declarable_keys[i], "Value", value ? value : ""));
-    }
-    return out;
 }
 
 static int cmp_target(const void *a, const void *b)
@@ -247,7 +176,7 @@ static int observe(const json_t *tg, const json_t *tags, const json_t *attrs, co
     if ((v = full_name_of(arn)))
         json_object_set_new(o, "TargetGroupFullName", v);
     /* an attribute others refer to: no load balancer is an empty list, not unknown */
-    v = sorted_strings(json_object_get(tg, "LoadBalancerArns"));
+    v = plumb_elbv2__sorted_strings(json_object_get(tg, "LoadBalancerArns"));
     PLUMB_ALLOC_CHECK(v);
     json_object_set_new(o, "LoadBalancerArns", v);
     if (json_is_object(matcher)) {
@@ -260,7 +189,8 @@ static int observe(const json_t *tg, const json_t *tags, const json_t *attrs, co
         json_object_set_new(o, "Matcher", m);
     }
     if (attrs)
-        json_object_set_new(o, "TargetGroupAttributes", declarable_attributes(attrs));
+        json_object_set_new(o, "TargetGroupAttributes",
+                            plumb_elbv2__declarable_attributes(&kind, attrs));
     if (health)
         json_object_set_new(o, "Targets", targets_of(health));
     if (tags) {
@@ -272,125 +202,6 @@ static int observe(const json_t *tg, const json_t *tags, const json_t *attrs, co
     o = NULL;
 done:
     json_decref(o);
-    return error;
-}
-
-/*
- * The name to create under: Name, or when none is declared one derived from plumb's own tags
- * (plumb:project, plumb:env, plumb:address), as CloudFormation derives one from the stack. The
- * same props always give the same name, so lookup finds what an interrupted create made.
- * Names are at most 32 letters, digits and hyphens. 0, or PLUMB_EINVALID when neither exists.
- */
-static int name_for(const json_t *props, char *out, size_t n, const char *what)
-{
-    static const char *const keys[] = {"plumb:project", "plumb:env", "plumb:address"};
-    const char *name = json_string_value(json_object_get(props, "Name")), *v;
-    json_t *tags;
-    uint64_t h = 1469598103934665603ULL; /* FNV-1a */
-    size_t k;
-    int found = 0;
-
-    if (name) {
-        snprintf(out, n, "%s", name);
-        return 0;
-    }
-    tags = plumb_provider_tags_to_map(json_object_get(props, "Tags"));
-    for (k = 0; k < sizeof(keys) / sizeof(keys[0]); k++) {
-        v = json_string_value(json_object_get(tags, keys[k]));
-        found |= k == 2 && v;
-        for (; v && *v; v++)
-            h = (h ^ (unsigned char)*v) * 1099511628211ULL;
-        h = (h ^ '/') * 1099511628211ULL;
-    }
-    json_decref(tags);
-    if (!found)
-        return plumb_error_set(PLUMB_EINVALID, "a %s needs Name (or plumb's tags to derive one)",
-                               what);
-    snprintf(out, n, "plumb-%016llx", (unsigned long long)h);
-    return 0;
-}
-
-/* DescribeTargetGroups by `member` ("TargetGroupArns" or "Names"); values NULL: every group. */
-static int describe(struct plumb_aws *aws, const char *member, const json_t *values, json_t **tgs)
-{
-    json_t *in = values ? json_pack("{s:O}", member, values) : json_object();
-    json_t *out = NULL;
-    int error = 0;
-
-    *tgs = NULL;
-    PLUMB_ALLOC_CHECK(in);
-    PLUMB_TRY(plumb_aws_paginate(aws, "elbv2", "DescribeTargetGroups", in, &out));
-    *tgs = json_incref(json_object_get(out, "TargetGroups"));
-    if (!*tgs)
-        *tgs = json_array();
-done:
-    json_decref(in);
-    json_decref(out);
-    return error;
-}
-
-/*
- * Tags of the groups `arns` (that exist), 20 a call: an object ARN → tag list. An ARN gone
- * since it was described fails its chunk with not found; that chunk is then read one ARN at
- * a time, and a gone one is left out.
- */
-static int describe_tags(struct plumb_aws *aws, const json_t *arns, json_t **tags)
-{
-    json_t *all = json_object(), *chunk = NULL, *in = NULL, *out = NULL;
-    const json_t *d;
-    size_t i, j, n = json_array_size(arns);
-    int error = 0;
-
-    *tags = NULL;
-    PLUMB_ALLOC_CHECK(all);
-    for (i = 0; i < n; i += CHUNK) {
-        chunk = json_array();
-        PLUMB_ALLOC_CHECK(chunk);
-        for (j = i; j < n && j < i + CHUNK; j++)
-            json_array_append(chunk, json_array_get(arns, j));
-        in = json_pack("{s:O}", "ResourceArns", chunk);
-        PLUMB_ALLOC_CHECK(in);
-        error = plumb_aws_call(aws, "elbv2", "DescribeTags", in, &out);
-        if (error == PLUMB_ENOTFOUND && json_array_size(chunk) > 1) {
-            for (j = 0; j < json_array_size(chunk); j++) {
-                json_t *one = json_pack("[O]", json_array_get(chunk, j)), *sub = NULL;
-                error = one ? describe_tags(aws, one, &sub) : plumb_error_oom();
-                json_decref(one);
-                if (error < 0)
-                    goto done;
-                json_object_update(all, sub);
-                json_decref(sub);
-            }
-        } else if (error == PLUMB_ENOTFOUND) {
-            error = 0;
-        } else if (error < 0) {
-            goto done;
-        } else {
-            /* a resource the answer leaves out has no tags (it was just described) */
-            json_array_foreach(chunk, j, d)
-            {
-                json_object_set_new(all, json_string_value(d), json_array());
-            }
-            json_array_foreach(json_object_get(out, "TagDescriptions"), j, d)
-            {
-                const char *arn = json_string_value(json_object_get(d, "ResourceArn"));
-                json_t *tl = json_object_get(d, "Tags");
-                if (arn)
-                    json_object_set_new(all, arn, tl ? json_incref(tl) : json_array());
-            }
-        }
-        json_decref(chunk);
-        json_decref(in);
-        json_decref(out);
-        chunk = in = out = NULL;
-    }
-    *tags = all;
-    all = NULL;
-done:
-    json_decref(all);
-    json_decref(chunk);
-    json_decref(in);
-    json_decref(out);
     return error;
 }
 
@@ -433,17 +244,18 @@ static int observe_all(struct plumb_aws *aws, const json_t *ids, const json_t *t
     PLUMB_ALLOC_CHECK(out);
     json_array_foreach(ids, i, id)
     {
-        tg = find_by(tgs, "TargetGroupArn", plumb_provider_id_str(id, "TargetGroupArn"));
+        tg = plumb_elbv2__find_by(tgs, "TargetGroupArn",
+                                  plumb_provider_id_str(id, "TargetGroupArn"));
         if (tg)
             json_array_append(arns, json_object_get(tg, "TargetGroupArn"));
     }
     if (plumb_provider_wants(wanted, "Tags"))
-        PLUMB_TRY(describe_tags(aws, arns, &tags));
+        PLUMB_TRY(plumb_elbv2__describe_tags(aws, arns, &tags));
     json_array_foreach(ids, i, id)
     {
         const char *arn = plumb_provider_id_str(id, "TargetGroupArn");
         o = NULL;
-        tg = find_by(tgs, "TargetGroupArn", arn);
+        tg = plumb_elbv2__find_by(tgs, "TargetGroupArn", arn);
         /* a described group without tags, attributes or health: deleted meanwhile */
         if (tg && (!tags || json_object_get(tags, arn))) {
             if (plumb_provider_wants(wanted, "TargetGroupAttributes")) {
@@ -479,84 +291,19 @@ done:
 
 static int tg_read(struct plumb_aws *aws, const json_t *id, json_t **observed)
 {
-    const char *arn = plumb_provider_id_str(id, "TargetGroupArn");
-    json_t *arns = NULL, *tgs = NULL, *ids = NULL, *all = NULL;
-    int error = 0;
-
-    *observed = NULL;
-    if (!arn)
-        return plumb_error_set(PLUMB_EINVALID, "target group id lacks TargetGroupArn");
-    arns = json_pack("[s]", arn);
-    ids = json_pack("[O]", id);
-    PLUMB_ALLOC_CHECK(arns);
-    PLUMB_ALLOC_CHECK(ids);
-    error = describe(aws, "TargetGroupArns", arns, &tgs);
-    if (error == PLUMB_ENOTFOUND) {
-        error = 0;
-        goto done;
-    }
-    if (error < 0)
-        goto done;
-    PLUMB_TRY(observe_all(aws, ids, tgs, NULL, &all));
-    if (json_is_object(json_array_get(all, 0)))
-        *observed = json_incref(json_array_get(all, 0));
-done:
-    json_decref(arns);
-    json_decref(tgs);
-    json_decref(ids);
-    json_decref(all);
-    return error;
+    return plumb_elbv2__read(aws, &kind, id, observe_all, observed);
 }
 
 static int tg_read_many(struct plumb_aws *aws, const json_t *ids, const json_t *wanted,
                         json_t **observed)
 {
-    json_t *found = json_array(), *chunk = NULL, *tgs = NULL, *every = NULL;
-    const json_t *tg, *x;
-    size_t i, j, n = json_array_size(ids);
-    int error = 0;
+    json_t *found = NULL;
+    int error = plumb_elbv2__describe_ids(aws, &kind, ids, &found);
 
     *observed = NULL;
-    PLUMB_ALLOC_CHECK(found);
-    for (i = 0; i < n; i += CHUNK) {
-        chunk = json_array();
-        PLUMB_ALLOC_CHECK(chunk);
-        for (j = i; j < n && j < i + CHUNK; j++) {
-            const char *arn = plumb_provider_id_str(json_array_get(ids, j), "TargetGroupArn");
-            if (arn)
-                json_array_append_new(chunk, json_string(arn));
-        }
-        if (json_array_size(chunk) == 0) {
-            json_decref(chunk);
-            chunk = NULL;
-            continue;
-        }
-        error = describe(aws, "TargetGroupArns", chunk, &tgs);
-        if (error == PLUMB_ENOTFOUND) {
-            /* one of them is gone: pick this chunk's groups out of a full listing */
-            if (!every)
-                PLUMB_TRY(describe(aws, NULL, NULL, &every));
-            json_array_foreach(chunk, j, x)
-            {
-                if ((tg = find_by(every, "TargetGroupArn", json_string_value(x))))
-                    json_array_append(found, (json_t *)tg);
-            }
-            error = 0;
-        } else if (error < 0) {
-            goto done;
-        } else {
-            json_array_extend(found, tgs);
-        }
-        json_decref(chunk);
-        json_decref(tgs);
-        chunk = tgs = NULL;
-    }
-    error = observe_all(aws, ids, found, wanted, observed);
-done:
+    if (error == 0)
+        error = observe_all(aws, ids, found, wanted, observed);
     json_decref(found);
-    json_decref(chunk);
-    json_decref(tgs);
-    json_decref(every);
     return error;
 }
 
@@ -568,51 +315,24 @@ static int tg_lookup(struct plumb_aws *aws, const json_t *props, json_t **id)
     int error = 0;
 
     *id = NULL;
-    if (name_for(props, name, sizeof(name), "target group") < 0) {
+    if (plumb_elbv2__name_for(props, name, sizeof(name), "target group") < 0) {
         plumb_error_clear();
         return 0; /* nothing to find it by */
     }
     names = json_pack("[s]", name);
     PLUMB_ALLOC_CHECK(names);
-    error = describe(aws, "Names", names, &tgs);
+    error = plumb_elbv2__describe(aws, &kind, "Names", names, &tgs);
     if (error == PLUMB_ENOTFOUND) {
         error = 0; /* TargetGroupNotFound: none under that name */
         goto done;
     }
     if (error < 0)
         goto done;
-    if ((tg = find_by(tgs, "TargetGroupName", name)))
+    if ((tg = plumb_elbv2__find_by(tgs, "TargetGroupName", name)))
         *id = json_pack("{s:O}", "TargetGroupArn", json_object_get(tg, "TargetGroupArn"));
 done:
     json_decref(names);
     json_decref(tgs);
-    return error;
-}
-
-/* Sends the declared attributes of `after` that differ from `before` (NULL: all of them). */
-static int put_attributes(struct plumb_aws *aws, const char *arn, const json_t *before,
-                          const json_t *after)
-{
-    json_t *changed = json_array();
-    const json_t *a, *b;
-    size_t i;
-    int error = 0;
-
-    PLUMB_ALLOC_CHECK(changed);
-    json_array_foreach(after, i, a)
-    {
-        const char *key = json_string_value(json_object_get(a, "Key"));
-        const char *value = json_string_value(json_object_get(a, "Value"));
-        b = find_by(before, "Key", key);
-        if (key && (!b || !json_equal(json_object_get(a, "Value"), json_object_get(b, "Value"))))
-            json_array_append_new(changed,
-                                  json_pack("{s:s, s:s}", "Key", key, "Value", value ? value : ""));
-    }
-    if (json_array_size(changed))
-        error = call(aws, "ModifyTargetGroupAttributes",
-                     json_pack("{s:s, s:O}", "TargetGroupArn", arn, "Attributes", changed));
-done:
-    json_decref(changed);
     return error;
 }
 
@@ -659,11 +379,12 @@ static int update_targets(struct plumb_aws *aws, const char *arn, const json_t *
     PLUMB_ALLOC_CHECK(add);
     PLUMB_ALLOC_CHECK(drop);
     if (json_array_size(add))
-        PLUMB_TRY(call(aws, "RegisterTargets",
-                       json_pack("{s:s, s:O}", "TargetGroupArn", arn, "Targets", add)));
+        PLUMB_TRY(
+            plumb_elbv2__call(aws, "RegisterTargets",
+                              json_pack("{s:s, s:O}", "TargetGroupArn", arn, "Targets", add)));
     if (json_array_size(drop)) {
-        error = call(aws, "DeregisterTargets",
-                     json_pack("{s:s, s:O}", "TargetGroupArn", arn, "Targets", drop));
+        error = plumb_elbv2__call(aws, "DeregisterTargets",
+                                  json_pack("{s:s, s:O}", "TargetGroupArn", arn, "Targets", drop));
         /* InvalidTarget: not registered any more, which is what was wanted */
         if (error < 0 && plumb_aws_last_error() &&
             strcmp(plumb_aws_last_error()->code, "InvalidTarget") == 0)
@@ -672,30 +393,6 @@ static int update_targets(struct plumb_aws *aws, const char *arn, const json_t *
 done:
     json_decref(add);
     json_decref(drop);
-    return error;
-}
-
-static int update_tags(struct plumb_aws *aws, const char *arn, const json_t *before,
-                       const json_t *after)
-{
-    json_t *tb = plumb_provider_tags_to_map(json_object_get(before, "Tags"));
-    json_t *ta = plumb_provider_tags_to_map(json_object_get(after, "Tags"));
-    json_t *add = NULL, *del = NULL;
-    int error = 0;
-
-    plumb_provider_tags_diff(tb, ta, &add, &del);
-    if (json_object_size(add))
-        PLUMB_TRY(call(aws, "AddTags",
-                       json_pack("{s:[s], s:o}", "ResourceArns", arn, "Tags",
-                                 plumb_provider_tags_to_list(add, "Key", "Value"))));
-    if (json_array_size(del))
-        PLUMB_TRY(call(aws, "RemoveTags",
-                       json_pack("{s:[s], s:O}", "ResourceArns", arn, "TagKeys", del)));
-done:
-    json_decref(tb);
-    json_decref(ta);
-    json_decref(add);
-    json_decref(del);
     return error;
 }
 
@@ -711,7 +408,7 @@ static int tg_create(struct plumb_aws *aws, const json_t *props, json_t **observ
 
     *observed = NULL;
     PLUMB_ALLOC_CHECK(in);
-    PLUMB_TRY(name_for(props, name, sizeof(name), "target group"));
+    PLUMB_TRY(plumb_elbv2__name_for(props, name, sizeof(name), "target group"));
     json_object_set_new(in, "Name", json_string(name));
     for (i = 0; same_members[i]; i++)
         if (strcmp(same_members[i], "TargetGroupArn") != 0 &&
@@ -732,7 +429,7 @@ static int tg_create(struct plumb_aws *aws, const json_t *props, json_t **observ
     id = json_pack("{s:s}", "TargetGroupArn", arn);
     PLUMB_ALLOC_CHECK(id);
     if ((v = json_object_get(props, "TargetGroupAttributes")))
-        error = put_attributes(aws, arn, NULL, v);
+        error = plumb_elbv2__put_attributes(aws, &kind, arn, NULL, v);
     if (error == 0 && json_array_size(json_object_get(props, "Targets")))
         error = update_targets(aws, arn, NULL, json_object_get(props, "Targets"));
     if (error < 0) {
@@ -767,7 +464,7 @@ static int update_health_check(struct plumb_aws *aws, const char *arn, const jso
             plumb_provider_changed(before, after, health_members[i]))
             json_object_set(in, health_members[i], v);
     if (json_object_size(in) > 1) {
-        error = call(aws, "ModifyTargetGroup", in);
+        error = plumb_elbv2__call(aws, "ModifyTargetGroup", in);
         in = NULL;
     }
 done:
@@ -786,14 +483,15 @@ static int tg_update(struct plumb_aws *aws, const json_t *id, const json_t *befo
         return plumb_error_set(PLUMB_EINVALID, "target group id lacks TargetGroupArn");
     PLUMB_TRY(update_health_check(aws, arn, before, after));
     if (plumb_provider_changed(before, after, "TargetGroupAttributes"))
-        PLUMB_TRY(put_attributes(aws, arn, json_object_get(before, "TargetGroupAttributes"),
-                                 json_object_get(after, "TargetGroupAttributes")));
+        PLUMB_TRY(plumb_elbv2__put_attributes(aws, &kind, arn,
+                                              json_object_get(before, "TargetGroupAttributes"),
+                                              json_object_get(after, "TargetGroupAttributes")));
     /* undeclared, the targets are someone else's (an ECS service registers its tasks) */
     if (json_object_get(after, "Targets") && plumb_provider_changed(before, after, "Targets"))
         PLUMB_TRY(update_targets(aws, arn, json_object_get(before, "Targets"),
                                  json_object_get(after, "Targets")));
     if (plumb_provider_changed(before, after, "Tags"))
-        PLUMB_TRY(update_tags(aws, arn, before, after));
+        PLUMB_TRY(plumb_elbv2__update_tags(aws, arn, before, after));
     PLUMB_TRY(tg_read(aws, id, observed));
     if (!*observed)
         error = plumb_error_set(PLUMB_ENOTFOUND, "target group '%s' does not exist", arn);
@@ -812,7 +510,8 @@ static int tg_remove(struct plumb_aws *aws, const json_t *id, unsigned flags)
     if (!arn)
         return plumb_error_set(PLUMB_EINVALID, "target group id lacks TargetGroupArn");
     for (attempt = 1;; attempt++) {
-        error = call(aws, "DeleteTargetGroup", json_pack("{s:s}", "TargetGroupArn", arn));
+        error =
+            plumb_elbv2__call(aws, "DeleteTargetGroup", json_pack("{s:s}", "TargetGroupArn", arn));
         e = plumb_aws_last_error();
         if (error == 0 || attempt >= IN_USE_ATTEMPTS || !e || strcmp(e->code, "ResourceInUse") != 0)
             break;
