@@ -30,36 +30,12 @@
 #define INTERNAL_TIMEOUT_S  1800 /* one step of an update; the schema's update timeout */
 #define PITR_RETRY_TIMEOUTS 300  /* PITR right after creation: "backups are being enabled" */
 
-static int ddb_call(struct plumb_aws *aws, const char *op, json_t *in, json_t **out)
-{
-    json_t *res = NULL;
-    int error;
-
-    if (out)
-        *out = NULL;
-    if (!in)
-        return plumb_error_oom();
-    error = plumb_aws_call(aws, "dynamodb", op, in, &res);
-    json_decref(in);
-    if (error == 0 && out)
-        *out = res;
-    else
-        json_decref(res);
-    return error;
-}
-
-static int last_code_is(const char *code)
-{
-    const struct plumb_aws_error_info *e = plumb_aws_last_error();
-
-    return e && strcmp(e->code, code) == 0;
-}
-
 /* DescribeTable's Table; *table = NULL when there is no such table. */
 static int describe(struct plumb_aws *aws, const char *name, json_t **table)
 {
     json_t *out = NULL;
-    int error = ddb_call(aws, "DescribeTable", json_pack("{s:s}", "TableName", name), &out);
+    int error = plumb_provider_call(aws, "dynamodb", "DescribeTable",
+                                    json_pack("{s:s}", "TableName", name), &out);
 
     *table = NULL;
     if (error == PLUMB_ENOTFOUND)
@@ -68,16 +44,6 @@ static int describe(struct plumb_aws *aws, const char *name, json_t **table)
         *table = json_incref(json_object_get(out, "Table"));
     json_decref(out);
     return error;
-}
-
-/* A tag list (or {Key, Value}s in any order) sorted by key, as read reports tags. */
-static json_t *sorted_tags(const json_t *list)
-{
-    json_t *map = plumb_provider_tags_to_map(list);
-    json_t *out = plumb_provider_tags_to_list(map, "Key", "Value");
-
-    json_decref(map);
-    return out;
 }
 
 /* ---- shapes --------------------------------------------------------------------------- */
@@ -293,7 +259,7 @@ static json_t *observe_table(const json_t *t, const json_t *ttl, const json_t *b
             json_object_set(x, "RecoveryPeriodInDays", json_object_get(v, "RecoveryPeriodInDays"));
         json_object_set_new(o, "PointInTimeRecoverySpecification", x);
     }
-    json_object_set_new(o, "Tags", sorted_tags(tags));
+    json_object_set_new(o, "Tags", plumb_provider_sorted_tags(tags));
     return o;
 }
 
@@ -320,9 +286,10 @@ static int read_table(struct plumb_aws *aws, const char *name, json_t **observed
         json_object_del(*observed, "Tags");
         goto done;
     }
-    PLUMB_TRY(ddb_call(aws, "DescribeTimeToLive", json_pack("{s:s}", "TableName", name), &ttl));
-    PLUMB_TRY(ddb_call(aws, "DescribeContinuousBackups", json_pack("{s:s}", "TableName", name),
-                       &backups));
+    PLUMB_TRY(plumb_provider_call(aws, "dynamodb", "DescribeTimeToLive",
+                                  json_pack("{s:s}", "TableName", name), &ttl));
+    PLUMB_TRY(plumb_provider_call(aws, "dynamodb", "DescribeContinuousBackups",
+                                  json_pack("{s:s}", "TableName", name), &backups));
     {
         json_t *in = json_pack("{s:O}", "ResourceArn", json_object_get(t, "TableArn"));
         PLUMB_ALLOC_CHECK(in);
@@ -549,10 +516,11 @@ static int put_ttl(struct plumb_aws *aws, const char *name, int enabled, const c
     if (!attr)
         return plumb_error_set(PLUMB_EINVALID,
                                "table '%s': TimeToLiveSpecification needs AttributeName", name);
-    return ddb_call(aws, "UpdateTimeToLive",
-                    json_pack("{s:s, s:{s:b, s:s}}", "TableName", name, "TimeToLiveSpecification",
-                              "Enabled", enabled, "AttributeName", attr),
-                    NULL);
+    return plumb_provider_call(aws, "dynamodb", "UpdateTimeToLive",
+                               json_pack("{s:s, s:{s:b, s:s}}", "TableName", name,
+                                         "TimeToLiveSpecification", "Enabled", enabled,
+                                         "AttributeName", attr),
+                               NULL);
 }
 
 struct pitr_ctx {
@@ -575,8 +543,8 @@ static int try_pitr(void *arg, const char **status)
         json_object_get(c->spec, "RecoveryPeriodInDays"))
         json_object_set(json_object_get(in, "PointInTimeRecoverySpecification"),
                         "RecoveryPeriodInDays", json_object_get(c->spec, "RecoveryPeriodInDays"));
-    error = ddb_call(c->aws, "UpdateContinuousBackups", in, NULL);
-    if (error < 0 && last_code_is("ContinuousBackupsUnavailableException")) {
+    error = plumb_provider_call(c->aws, "dynamodb", "UpdateContinuousBackups", in, NULL);
+    if (error < 0 && plumb_provider_last_code_is("ContinuousBackupsUnavailableException")) {
         *status = "enabling backups";
         return 0;
     }
@@ -652,10 +620,10 @@ static int ddb_create(struct plumb_aws *aws, const json_t *props, json_t **obser
         json_object_set(in, "TableClass", v);
     if ((v = json_object_get(props, "DeletionProtectionEnabled")))
         json_object_set(in, "DeletionProtectionEnabled", v);
-    tags = sorted_tags(json_object_get(props, "Tags"));
+    tags = plumb_provider_sorted_tags(json_object_get(props, "Tags"));
     if (json_array_size(tags))
         json_object_set(in, "Tags", tags);
-    error = ddb_call(aws, "CreateTable", in, NULL);
+    error = plumb_provider_call(aws, "dynamodb", "CreateTable", in, NULL);
     in = NULL;
     if (error < 0)
         goto done;
@@ -760,7 +728,7 @@ static int update_table(struct plumb_aws *aws, const char *name, json_t *in)
 
     if (in)
         json_object_set_new(in, "TableName", json_string(name));
-    error = ddb_call(aws, "UpdateTable", in, NULL);
+    error = plumb_provider_call(aws, "dynamodb", "UpdateTable", in, NULL);
     if (error == 0)
         error = wait_table(aws, name, 0, NULL);
     return error;
@@ -1035,13 +1003,15 @@ static int ddb_update(struct plumb_aws *aws, const json_t *id, const json_t *bef
         plumb_provider_tags_diff(tb, ta, &add, &del);
         arn = json_object_get(current, "Arn");
         if (json_object_size(add))
-            PLUMB_TRY(ddb_call(aws, "TagResource",
-                               json_pack("{s:O, s:o}", "ResourceArn", arn, "Tags",
-                                         plumb_provider_tags_to_list(add, "Key", "Value")),
-                               NULL));
+            PLUMB_TRY(
+                plumb_provider_call(aws, "dynamodb", "TagResource",
+                                    json_pack("{s:O, s:o}", "ResourceArn", arn, "Tags",
+                                              plumb_provider_tags_to_list(add, "Key", "Value")),
+                                    NULL));
         if (json_array_size(del))
-            PLUMB_TRY(ddb_call(aws, "UntagResource",
-                               json_pack("{s:O, s:O}", "ResourceArn", arn, "TagKeys", del), NULL));
+            PLUMB_TRY(plumb_provider_call(
+                aws, "dynamodb", "UntagResource",
+                json_pack("{s:O, s:O}", "ResourceArn", arn, "TagKeys", del), NULL));
     }
     PLUMB_TRY(read_table(aws, name, observed));
     if (!*observed)
@@ -1089,7 +1059,8 @@ static int ddb_remove(struct plumb_aws *aws, const json_t *id, unsigned flags)
         }
         PLUMB_TRY(update_table(aws, name, json_pack("{s:b}", "DeletionProtectionEnabled", 0)));
     }
-    error = ddb_call(aws, "DeleteTable", json_pack("{s:s}", "TableName", name), NULL);
+    error = plumb_provider_call(aws, "dynamodb", "DeleteTable",
+                                json_pack("{s:s}", "TableName", name), NULL);
     if (error == PLUMB_ENOTFOUND)
         error = 0;
 done:

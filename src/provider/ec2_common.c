@@ -9,14 +9,6 @@
 #include "util/error.h"
 #include "util/sys.h"
 
-/* Whether the last AWS error has code `code`. */
-int plumb_ec2__last_code_is(const char *code)
-{
-    const struct plumb_aws_error_info *e = plumb_aws_last_error();
-
-    return e && strcmp(e->code, code) == 0;
-}
-
 /* plumb_aws_call, again while it fails with AWS error `code` (or, with code NULL, while it
  * fails with not found), up to `attempts` times. */
 int plumb_ec2__call_retrying(struct plumb_aws *aws, const char *operation, const json_t *in,
@@ -30,22 +22,11 @@ int plumb_ec2__call_retrying(struct plumb_aws *aws, const char *operation, const
         error = plumb_aws_call(aws, "ec2", operation, in, out);
         if (error == 0 || i >= attempts)
             break;
-        if (code ? !plumb_ec2__last_code_is(code) : error != PLUMB_ENOTFOUND)
+        if (code ? !plumb_provider_last_code_is(code) : error != PLUMB_ENOTFOUND)
             break;
         plumb_sleep_ms(wait_ms);
         wait_ms = wait_ms * 2 > 10000 ? 10000 : wait_ms * 2;
     }
-    return error;
-}
-
-/* plumb_aws_call on EC2 for its error alone: takes `in`, drops the answer. */
-int plumb_ec2__call(struct plumb_aws *aws, const char *operation, json_t *in)
-{
-    json_t *out = NULL;
-    int error = plumb_aws_call(aws, "ec2", operation, in, &out);
-
-    json_decref(in);
-    json_decref(out);
     return error;
 }
 
@@ -83,16 +64,18 @@ int plumb_ec2__sync_tags(struct plumb_aws *aws, const char *resource_id, const j
     PLUMB_ALLOC_CHECK(del);
     if (json_object_size(add)) {
         list = plumb_provider_tags_to_list(add, "Key", "Value");
-        PLUMB_TRY(plumb_ec2__call(
-            aws, "CreateTags", json_pack("{s:[s], s:O}", "Resources", resource_id, "Tags", list)));
+        PLUMB_TRY(plumb_provider_call(
+            aws, "ec2", "CreateTags",
+            json_pack("{s:[s], s:O}", "Resources", resource_id, "Tags", list), NULL));
     }
     if (json_array_size(del)) {
         json_decref(list);
         list = json_array();
         PLUMB_ALLOC_CHECK(list);
         json_array_foreach(del, i, k) json_array_append_new(list, json_pack("{s:O}", "Key", k));
-        PLUMB_TRY(plumb_ec2__call(
-            aws, "DeleteTags", json_pack("{s:[s], s:O}", "Resources", resource_id, "Tags", list)));
+        PLUMB_TRY(plumb_provider_call(
+            aws, "ec2", "DeleteTags",
+            json_pack("{s:[s], s:O}", "Resources", resource_id, "Tags", list), NULL));
     }
 done:
     json_decref(tb);

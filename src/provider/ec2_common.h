@@ -13,10 +13,8 @@
 #include "aws/aws.h"
 #include "provider/provider.h"
 
-int plumb_ec2__last_code_is(const char *code);
 int plumb_ec2__call_retrying(struct plumb_aws *aws, const char *operation, const json_t *in,
                              json_t **out, const char *code, int attempts);
-int plumb_ec2__call(struct plumb_aws *aws, const char *operation, json_t *in);
 json_t *plumb_ec2__tag_specifications(const json_t *props, const char *resource_type);
 int plumb_ec2__sync_tags(struct plumb_aws *aws, const char *resource_id, const json_t *current,
                          const json_t *after);

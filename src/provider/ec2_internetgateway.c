@@ -172,7 +172,7 @@ static int igw_remove(struct plumb_aws *aws, const json_t *id, unsigned flags)
                                          "DependencyViolation", PLUMB_EC2_DEPENDENCY_ATTEMPTS);
         /* detached (or the VPC deleted) meanwhile: what we wanted */
         if (error < 0 &&
-            (error == PLUMB_ENOTFOUND || plumb_ec2__last_code_is("Gateway.NotAttached")))
+            (error == PLUMB_ENOTFOUND || plumb_provider_last_code_is("Gateway.NotAttached")))
             error = 0;
         PLUMB_TRY(error);
         json_decref(in);

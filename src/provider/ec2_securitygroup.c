@@ -369,9 +369,9 @@ static int set_descriptions(struct plumb_aws *aws, const char *group_id, const j
                                 group_id, json_object_size(changed) - json_array_size(updates));
         goto done;
     }
-    PLUMB_TRY(plumb_ec2__call(
-        aws, "ModifySecurityGroupRules",
-        json_pack("{s:s, s:O}", "GroupId", group_id, "SecurityGroupRules", updates)));
+    PLUMB_TRY(plumb_provider_call(
+        aws, "ec2", "ModifySecurityGroupRules",
+        json_pack("{s:s, s:O}", "GroupId", group_id, "SecurityGroupRules", updates), NULL));
 done:
     json_decref(in);
     json_decref(out);
@@ -389,7 +389,7 @@ static int revoke(struct plumb_aws *aws, const struct direction *d, const char *
     if (!in)
         return plumb_error_oom();
     error = plumb_aws_call(aws, "ec2", d->revoke, in, &out);
-    if (error < 0 && plumb_ec2__last_code_is("InvalidPermission.NotFound"))
+    if (error < 0 && plumb_provider_last_code_is("InvalidPermission.NotFound"))
         error = 0;
     json_decref(in);
     json_decref(out);
@@ -417,11 +417,11 @@ static int authorize(struct plumb_aws *aws, const struct direction *d, const cha
         out = NULL;
         error = plumb_aws_call(aws, "ec2", d->authorize, in, &out);
         json_decref(out);
-        if (error < 0 && plumb_ec2__last_code_is("InvalidPermission.Duplicate"))
+        if (error < 0 && plumb_provider_last_code_is("InvalidPermission.Duplicate"))
             error = 0;
         e = plumb_aws_last_error();
         if (error == 0 || i >= PLUMB_EC2_SETTLE_ATTEMPTS ||
-            !plumb_ec2__last_code_is("InvalidGroup.NotFound") || !strstr(e->message, group_id))
+            !plumb_provider_last_code_is("InvalidGroup.NotFound") || !strstr(e->message, group_id))
             break;
         plumb_sleep_ms(wait_ms);
         wait_ms *= 2;

@@ -20,44 +20,6 @@
 
 #define DESCRIBE_CHUNK 100 /* RepositoryNameList: max 100 */
 
-/* Calls `op` with `in` (reference stolen; NULL from a failed json_pack is out of memory);
- * the output goes to *out, or is dropped when out is NULL. */
-static int ecr_call(struct plumb_aws *aws, const char *op, json_t *in, json_t **out)
-{
-    json_t *res = NULL;
-    int error;
-
-    if (out)
-        *out = NULL;
-    if (!in)
-        return plumb_error_oom();
-    error = plumb_aws_call(aws, "ecr", op, in, &res);
-    json_decref(in);
-    if (error == 0 && out)
-        *out = res;
-    else
-        json_decref(res);
-    return error;
-}
-
-/* 1 when this thread's last failed call was the AWS error `code`. */
-static int last_code_is(const char *code)
-{
-    const struct plumb_aws_error_info *e = plumb_aws_last_error();
-
-    return e && strcmp(e->code, code) == 0;
-}
-
-/* A tag list (or {Key, Value}s in any order) sorted by key, as read reports tags. */
-static json_t *sorted_tags(const json_t *list)
-{
-    json_t *map = plumb_provider_tags_to_map(list);
-    json_t *out = plumb_provider_tags_to_list(map, "Key", "Value");
-
-    json_decref(map);
-    return out;
-}
-
 /*
  * A lifecycle policy text in one form (compact, keys sorted), so that the same policy
  * compares equal however it was spaced; text that is not JSON stays as it is.
@@ -91,8 +53,10 @@ static int observe_lifecycle(struct plumb_aws *aws, const char *name, const json
     json_t *out = NULL;
     int error;
 
-    error = ecr_call(aws, "GetLifecyclePolicy", json_pack("{s:s}", "repositoryName", name), &out);
-    if (error == PLUMB_ENOTFOUND && last_code_is("LifecyclePolicyNotFoundException")) {
+    error = plumb_provider_call(aws, "ecr", "GetLifecyclePolicy",
+                                json_pack("{s:s}", "repositoryName", name), &out);
+    if (error == PLUMB_ENOTFOUND &&
+        plumb_provider_last_code_is("LifecyclePolicyNotFoundException")) {
         error = 0; /* none set */
         plumb_provider_not_set(o, wanted, "LifecyclePolicy");
     } else if (error == 0 && json_is_string(json_object_get(out, "lifecyclePolicyText"))) {
@@ -112,8 +76,10 @@ static int observe_policy(struct plumb_aws *aws, const char *name, const json_t 
     json_t *out = NULL, *doc;
     int error;
 
-    error = ecr_call(aws, "GetRepositoryPolicy", json_pack("{s:s}", "repositoryName", name), &out);
-    if (error == PLUMB_ENOTFOUND && last_code_is("RepositoryPolicyNotFoundException")) {
+    error = plumb_provider_call(aws, "ecr", "GetRepositoryPolicy",
+                                json_pack("{s:s}", "repositoryName", name), &out);
+    if (error == PLUMB_ENOTFOUND &&
+        plumb_provider_last_code_is("RepositoryPolicyNotFoundException")) {
         error = 0; /* none set */
         plumb_provider_not_set(o, wanted, "RepositoryPolicyText");
     } else if (error == 0 &&
@@ -174,9 +140,9 @@ static int observe(struct plumb_aws *aws, const json_t *repo, const json_t *want
     if (plumb_provider_wants(wanted, "RepositoryPolicyText"))
         PLUMB_TRY(observe_policy(aws, name, wanted, o));
     if (plumb_provider_wants(wanted, "Tags")) {
-        PLUMB_TRY(
-            ecr_call(aws, "ListTagsForResource", json_pack("{s:s}", "resourceArn", arn), &tags));
-        json_object_set_new(o, "Tags", sorted_tags(json_object_get(tags, "tags")));
+        PLUMB_TRY(plumb_provider_call(aws, "ecr", "ListTagsForResource",
+                                      json_pack("{s:s}", "resourceArn", arn), &tags));
+        json_object_set_new(o, "Tags", plumb_provider_sorted_tags(json_object_get(tags, "tags")));
     }
     *observed = o;
     o = NULL;
@@ -192,7 +158,7 @@ static int observe_or_gone(struct plumb_aws *aws, const json_t *repo, const json
 {
     int error = observe(aws, repo, wanted, observed);
 
-    if (error == PLUMB_ENOTFOUND && last_code_is("RepositoryNotFoundException"))
+    if (error == PLUMB_ENOTFOUND && plumb_provider_last_code_is("RepositoryNotFoundException"))
         error = 0;
     return error;
 }
@@ -243,7 +209,7 @@ static int ecr_read(struct plumb_aws *aws, const json_t *id, json_t **observed)
     names = json_pack("[s]", name);
     PLUMB_ALLOC_CHECK(names);
     error = describe(aws, names, &repos);
-    if (error == PLUMB_ENOTFOUND && last_code_is("RepositoryNotFoundException")) {
+    if (error == PLUMB_ENOTFOUND && plumb_provider_last_code_is("RepositoryNotFoundException")) {
         error = 0;
         goto done;
     }
@@ -287,7 +253,8 @@ static int ecr_read_many(struct plumb_aws *aws, const json_t *ids, const json_t 
                 repos = json_incref(all);
             } else {
                 error = describe(aws, names, &repos);
-                if (error == PLUMB_ENOTFOUND && last_code_is("RepositoryNotFoundException")) {
+                if (error == PLUMB_ENOTFOUND &&
+                    plumb_provider_last_code_is("RepositoryNotFoundException")) {
                     PLUMB_TRY(describe(aws, NULL, &all));
                     repos = json_incref(all);
                 } else if (error < 0) {
@@ -362,12 +329,12 @@ static int put_lifecycle(struct plumb_aws *aws, const char *name, const json_t *
     int error;
 
     if (json_is_string(text))
-        return ecr_call(
-            aws, "PutLifecyclePolicy",
+        return plumb_provider_call(
+            aws, "ecr", "PutLifecyclePolicy",
             json_pack("{s:s, s:O}", "repositoryName", name, "lifecyclePolicyText", text), NULL);
-    error =
-        ecr_call(aws, "DeleteLifecyclePolicy", json_pack("{s:s}", "repositoryName", name), NULL);
-    if (error == PLUMB_ENOTFOUND && last_code_is("LifecyclePolicyNotFoundException"))
+    error = plumb_provider_call(aws, "ecr", "DeleteLifecyclePolicy",
+                                json_pack("{s:s}", "repositoryName", name), NULL);
+    if (error == PLUMB_ENOTFOUND && plumb_provider_last_code_is("LifecyclePolicyNotFoundException"))
         error = 0;
     return error;
 }
@@ -378,9 +345,10 @@ static int put_policy(struct plumb_aws *aws, const char *name, const json_t *doc
     int error;
 
     if (!doc) {
-        error = ecr_call(aws, "DeleteRepositoryPolicy", json_pack("{s:s}", "repositoryName", name),
-                         NULL);
-        if (error == PLUMB_ENOTFOUND && last_code_is("RepositoryPolicyNotFoundException"))
+        error = plumb_provider_call(aws, "ecr", "DeleteRepositoryPolicy",
+                                    json_pack("{s:s}", "repositoryName", name), NULL);
+        if (error == PLUMB_ENOTFOUND &&
+            plumb_provider_last_code_is("RepositoryPolicyNotFoundException"))
             error = 0;
         return error;
     }
@@ -388,8 +356,9 @@ static int put_policy(struct plumb_aws *aws, const char *name, const json_t *doc
     text = json_is_string(doc) ? strdup(json_string_value(doc)) : json_dumps(doc, JSON_COMPACT);
     if (!text)
         return plumb_error_oom();
-    error = ecr_call(aws, "SetRepositoryPolicy",
-                     json_pack("{s:s, s:s}", "repositoryName", name, "policyText", text), NULL);
+    error = plumb_provider_call(aws, "ecr", "SetRepositoryPolicy",
+                                json_pack("{s:s, s:s}", "repositoryName", name, "policyText", text),
+                                NULL);
     free(text);
     return error;
 }
@@ -403,7 +372,7 @@ static int put_mutability(struct plumb_aws *aws, const char *name, const json_t 
 
     if (in && json_array_size(f))
         json_object_set_new(in, "imageTagMutabilityExclusionFilters", exclusion_filters(f));
-    return ecr_call(aws, "PutImageTagMutability", in, NULL);
+    return plumb_provider_call(aws, "ecr", "PutImageTagMutability", in, NULL);
 }
 
 static int ecr_remove(struct plumb_aws *aws, const json_t *id, unsigned flags);
@@ -433,10 +402,10 @@ static int ecr_create(struct plumb_aws *aws, const json_t *props, json_t **obser
             json_object_set(x, "kmsKey", json_object_get(v, "KmsKey"));
         json_object_set_new(in, "encryptionConfiguration", x);
     }
-    tags = sorted_tags(json_object_get(props, "Tags"));
+    tags = plumb_provider_sorted_tags(json_object_get(props, "Tags"));
     if (json_array_size(tags))
         json_object_set(in, "tags", tags);
-    error = ecr_call(aws, "CreateRepository", in, NULL);
+    error = plumb_provider_call(aws, "ecr", "CreateRepository", in, NULL);
     in = NULL;
     if (error < 0)
         goto done;
@@ -541,11 +510,11 @@ static int ecr_update(struct plumb_aws *aws, const json_t *id, const json_t *bef
         json_object_set_new(want, "ImageTagMutability", json_string("MUTABLE"));
     if (needs(before, current, want, "ImageScanningConfiguration")) {
         v = json_object_get(after, "ImageScanningConfiguration");
-        PLUMB_TRY(ecr_call(aws, "PutImageScanningConfiguration",
-                           json_pack("{s:s, s:{s:b}}", "repositoryName", name,
-                                     "imageScanningConfiguration", "scanOnPush",
-                                     json_is_true(json_object_get(v, "ScanOnPush"))),
-                           NULL));
+        PLUMB_TRY(plumb_provider_call(aws, "ecr", "PutImageScanningConfiguration",
+                                      json_pack("{s:s, s:{s:b}}", "repositoryName", name,
+                                                "imageScanningConfiguration", "scanOnPush",
+                                                json_is_true(json_object_get(v, "ScanOnPush"))),
+                                      NULL));
         calls++;
     }
     if (needs(before, current, want, "ImageTagMutability") ||
@@ -568,15 +537,16 @@ static int ecr_update(struct plumb_aws *aws, const json_t *id, const json_t *bef
     plumb_provider_tags_diff(tb, ta, &add, &del);
     arn = json_object_get(current, "Arn");
     if (json_object_size(add)) {
-        PLUMB_TRY(ecr_call(aws, "TagResource",
-                           json_pack("{s:O, s:o}", "resourceArn", arn, "tags",
-                                     plumb_provider_tags_to_list(add, "Key", "Value")),
-                           NULL));
+        PLUMB_TRY(plumb_provider_call(aws, "ecr", "TagResource",
+                                      json_pack("{s:O, s:o}", "resourceArn", arn, "tags",
+                                                plumb_provider_tags_to_list(add, "Key", "Value")),
+                                      NULL));
         calls++;
     }
     if (json_array_size(del)) {
-        PLUMB_TRY(ecr_call(aws, "UntagResource",
-                           json_pack("{s:O, s:O}", "resourceArn", arn, "tagKeys", del), NULL));
+        PLUMB_TRY(plumb_provider_call(aws, "ecr", "UntagResource",
+                                      json_pack("{s:O, s:O}", "resourceArn", arn, "tagKeys", del),
+                                      NULL));
         calls++;
     }
     if (calls)
@@ -602,13 +572,13 @@ static int ecr_remove(struct plumb_aws *aws, const json_t *id, unsigned flags)
 
     if (!name)
         return plumb_error_set(PLUMB_EINVALID, "repository id lacks RepositoryName");
-    error = ecr_call(
-        aws, "DeleteRepository",
+    error = plumb_provider_call(
+        aws, "ecr", "DeleteRepository",
         json_pack("{s:s, s:b}", "repositoryName", name, "force", (flags & PLUMB_REMOVE_FORCE) != 0),
         NULL);
-    if (error == PLUMB_ENOTFOUND && last_code_is("RepositoryNotFoundException"))
+    if (error == PLUMB_ENOTFOUND && plumb_provider_last_code_is("RepositoryNotFoundException"))
         error = 0; /* gone already */
-    else if (error < 0 && last_code_is("RepositoryNotEmptyException"))
+    else if (error < 0 && plumb_provider_last_code_is("RepositoryNotEmptyException"))
         error = plumb_error_wrap("repository '%s' still holds images, which deleting it would "
                                  "lose: delete them first, or set 'lifecycle: { force_destroy: "
                                  "true }' on the resource to delete them with it",

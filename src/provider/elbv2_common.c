@@ -52,19 +52,6 @@ json_t *plumb_elbv2__sorted_strings(const json_t *arr)
     return out;
 }
 
-int plumb_elbv2__call(struct plumb_aws *aws, const char *operation, json_t *in)
-{
-    json_t *out = NULL;
-    int error;
-
-    if (!in)
-        return plumb_error_oom();
-    error = plumb_aws_call(aws, "elbv2", operation, in, &out);
-    json_decref(in);
-    json_decref(out);
-    return error;
-}
-
 int plumb_elbv2__name_for(const json_t *props, char *out, size_t n, const char *what)
 {
     static const char *const keys[] = {"plumb:project", "plumb:env", "plumb:address"};
@@ -294,8 +281,9 @@ int plumb_elbv2__put_attributes(struct plumb_aws *aws, const struct plumb_elbv2_
                                   json_pack("{s:s, s:s}", "Key", key, "Value", value ? value : ""));
     }
     if (json_array_size(changed))
-        error = plumb_elbv2__call(aws, k->modify_attributes,
-                                  json_pack("{s:s, s:O}", k->arn, arn, "Attributes", changed));
+        error =
+            plumb_provider_call(aws, "elbv2", k->modify_attributes,
+                                json_pack("{s:s, s:O}", k->arn, arn, "Attributes", changed), NULL);
 done:
     json_decref(changed);
     return error;
@@ -311,12 +299,14 @@ int plumb_elbv2__update_tags(struct plumb_aws *aws, const char *arn, const json_
 
     plumb_provider_tags_diff(tb, ta, &add, &del);
     if (json_object_size(add))
-        PLUMB_TRY(plumb_elbv2__call(aws, "AddTags",
-                                    json_pack("{s:[s], s:o}", "ResourceArns", arn, "Tags",
-                                              plumb_provider_tags_to_list(add, "Key", "Value"))));
+        PLUMB_TRY(plumb_provider_call(aws, "elbv2", "AddTags",
+                                      json_pack("{s:[s], s:o}", "ResourceArns", arn, "Tags",
+                                                plumb_provider_tags_to_list(add, "Key", "Value")),
+                                      NULL));
     if (json_array_size(del))
-        PLUMB_TRY(plumb_elbv2__call(
-            aws, "RemoveTags", json_pack("{s:[s], s:O}", "ResourceArns", arn, "TagKeys", del)));
+        PLUMB_TRY(plumb_provider_call(
+            aws, "elbv2", "RemoveTags",
+            json_pack("{s:[s], s:O}", "ResourceArns", arn, "TagKeys", del), NULL));
 done:
     json_decref(tb);
     json_decref(ta);

@@ -35,8 +35,6 @@ struct plumb_elbv2_kind {
 const json_t *plumb_elbv2__find_by(const json_t *list, const char *member, const char *value);
 /* A new array of the strings of `arr`, sorted: AWS keeps no order for subnets and groups. */
 json_t *plumb_elbv2__sorted_strings(const json_t *arr);
-/* plumb_aws_call on elbv2 for its error alone: takes `in` (NULL: out of memory). */
-int plumb_elbv2__call(struct plumb_aws *aws, const char *operation, json_t *in);
 int plumb_elbv2__name_for(const json_t *props, char *out, size_t n, const char *what);
 
 /* The kind's describe by `member` ("LoadBalancerArns", "Names") = `values` (an array); with

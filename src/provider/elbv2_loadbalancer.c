@@ -348,26 +348,28 @@ static int lb_update(struct plumb_aws *aws, const json_t *id, const json_t *befo
     /* `before` holds what AWS reports: only what `after` declares is changed */
     if ((v = json_object_get(after, "SecurityGroups")) &&
         set_changed(json_object_get(before, "SecurityGroups"), v))
-        PLUMB_TRY(plumb_elbv2__call(
-            aws, "SetSecurityGroups",
-            json_pack("{s:s, s:O}", "LoadBalancerArn", arn, "SecurityGroups", v)));
+        PLUMB_TRY(plumb_provider_call(
+            aws, "elbv2", "SetSecurityGroups",
+            json_pack("{s:s, s:O}", "LoadBalancerArn", arn, "SecurityGroups", v), NULL));
     /* SubnetMappings also says which addresses to use: it wins when both are declared */
     if (json_object_get(after, "SubnetMappings") &&
         plumb_provider_changed(before, after, "SubnetMappings"))
         PLUMB_TRY(
-            plumb_elbv2__call(aws, "SetSubnets",
-                              json_pack("{s:s, s:O}", "LoadBalancerArn", arn, "SubnetMappings",
-                                        json_object_get(after, "SubnetMappings"))));
+            plumb_provider_call(aws, "elbv2", "SetSubnets",
+                                json_pack("{s:s, s:O}", "LoadBalancerArn", arn, "SubnetMappings",
+                                          json_object_get(after, "SubnetMappings")),
+                                NULL));
     else if (!json_object_get(after, "SubnetMappings") && json_object_get(after, "Subnets") &&
              set_changed(json_object_get(before, "Subnets"), json_object_get(after, "Subnets")))
-        PLUMB_TRY(plumb_elbv2__call(aws, "SetSubnets",
-                                    json_pack("{s:s, s:O}", "LoadBalancerArn", arn, "Subnets",
-                                              json_object_get(after, "Subnets"))));
+        PLUMB_TRY(plumb_provider_call(aws, "elbv2", "SetSubnets",
+                                      json_pack("{s:s, s:O}", "LoadBalancerArn", arn, "Subnets",
+                                                json_object_get(after, "Subnets")),
+                                      NULL));
     if ((v = json_object_get(after, "IpAddressType")) &&
         plumb_provider_changed(before, after, "IpAddressType"))
-        PLUMB_TRY(
-            plumb_elbv2__call(aws, "SetIpAddressType",
-                              json_pack("{s:s, s:O}", "LoadBalancerArn", arn, "IpAddressType", v)));
+        PLUMB_TRY(plumb_provider_call(
+            aws, "elbv2", "SetIpAddressType",
+            json_pack("{s:s, s:O}", "LoadBalancerArn", arn, "IpAddressType", v), NULL));
     if (plumb_provider_changed(before, after, "LoadBalancerAttributes"))
         PLUMB_TRY(plumb_elbv2__put_attributes(aws, &kind, arn,
                                               json_object_get(before, "LoadBalancerAttributes"),
@@ -390,18 +392,19 @@ static int lb_remove(struct plumb_aws *aws, const json_t *id, unsigned flags)
         return plumb_error_set(PLUMB_EINVALID, "load balancer id lacks LoadBalancerArn");
     /* deletion protection refuses a delete (OperationNotPermitted): only a forced one lifts it */
     if (flags & PLUMB_REMOVE_FORCE) {
-        error = plumb_elbv2__call(aws, "ModifyLoadBalancerAttributes",
-                                  json_pack("{s:s, s:[{s:s, s:s}]}", "LoadBalancerArn", arn,
-                                            "Attributes", "Key", "deletion_protection.enabled",
-                                            "Value", "false"));
+        error = plumb_provider_call(aws, "elbv2", "ModifyLoadBalancerAttributes",
+                                    json_pack("{s:s, s:[{s:s, s:s}]}", "LoadBalancerArn", arn,
+                                              "Attributes", "Key", "deletion_protection.enabled",
+                                              "Value", "false"),
+                                    NULL);
         if (error == PLUMB_ENOTFOUND)
             return 0;
         if (error < 0)
             return error;
     }
     /* AWS deletes the listeners (and their rules) with the balancer */
-    error =
-        plumb_elbv2__call(aws, "DeleteLoadBalancer", json_pack("{s:s}", "LoadBalancerArn", arn));
+    error = plumb_provider_call(aws, "elbv2", "DeleteLoadBalancer",
+                                json_pack("{s:s}", "LoadBalancerArn", arn), NULL);
     if (error == PLUMB_ENOTFOUND)
         error = 0; /* gone already */
     return error;

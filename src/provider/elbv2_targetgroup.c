@@ -379,12 +379,13 @@ static int update_targets(struct plumb_aws *aws, const char *arn, const json_t *
     PLUMB_ALLOC_CHECK(add);
     PLUMB_ALLOC_CHECK(drop);
     if (json_array_size(add))
-        PLUMB_TRY(
-            plumb_elbv2__call(aws, "RegisterTargets",
-                              json_pack("{s:s, s:O}", "TargetGroupArn", arn, "Targets", add)));
+        PLUMB_TRY(plumb_provider_call(
+            aws, "elbv2", "RegisterTargets",
+            json_pack("{s:s, s:O}", "TargetGroupArn", arn, "Targets", add), NULL));
     if (json_array_size(drop)) {
-        error = plumb_elbv2__call(aws, "DeregisterTargets",
-                                  json_pack("{s:s, s:O}", "TargetGroupArn", arn, "Targets", drop));
+        error = plumb_provider_call(aws, "elbv2", "DeregisterTargets",
+                                    json_pack("{s:s, s:O}", "TargetGroupArn", arn, "Targets", drop),
+                                    NULL);
         /* InvalidTarget: not registered any more, which is what was wanted */
         if (error < 0 && plumb_aws_last_error() &&
             strcmp(plumb_aws_last_error()->code, "InvalidTarget") == 0)
@@ -464,7 +465,7 @@ static int update_health_check(struct plumb_aws *aws, const char *arn, const jso
             plumb_provider_changed(before, after, health_members[i]))
             json_object_set(in, health_members[i], v);
     if (json_object_size(in) > 1) {
-        error = plumb_elbv2__call(aws, "ModifyTargetGroup", in);
+        error = plumb_provider_call(aws, "elbv2", "ModifyTargetGroup", in, NULL);
         in = NULL;
     }
 done:
@@ -510,8 +511,8 @@ static int tg_remove(struct plumb_aws *aws, const json_t *id, unsigned flags)
     if (!arn)
         return plumb_error_set(PLUMB_EINVALID, "target group id lacks TargetGroupArn");
     for (attempt = 1;; attempt++) {
-        error =
-            plumb_elbv2__call(aws, "DeleteTargetGroup", json_pack("{s:s}", "TargetGroupArn", arn));
+        error = plumb_provider_call(aws, "elbv2", "DeleteTargetGroup",
+                                    json_pack("{s:s}", "TargetGroupArn", arn), NULL);
         e = plumb_aws_last_error();
         if (error == 0 || attempt >= IN_USE_ATTEMPTS || !e || strcmp(e->code, "ResourceInUse") != 0)
             break;

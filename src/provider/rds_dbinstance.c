@@ -182,34 +182,6 @@ static const struct {
     {"MultiAZ", "false"},
 };
 
-/* Calls `op` with `in` (reference stolen; NULL from a failed json_pack is out of memory); the
- * output goes to *out, or is dropped when out is NULL. */
-static int rds_call(struct plumb_aws *aws, const char *op, json_t *in, json_t **out)
-{
-    json_t *res = NULL;
-    int error;
-
-    if (out)
-        *out = NULL;
-    if (!in)
-        return plumb_error_oom();
-    error = plumb_aws_call(aws, "rds", op, in, &res);
-    json_decref(in);
-    if (error == 0 && out)
-        *out = res;
-    else
-        json_decref(res);
-    return error;
-}
-
-/* 1 when this thread's last failed call was the AWS error `code`. */
-static int last_code_is(const char *code)
-{
-    const struct plumb_aws_error_info *e = plumb_aws_last_error();
-
-    return e && strcmp(e->code, code) == 0;
-}
-
 /* `s` in lower case, as RDS stores identifiers. Caller frees. */
 static char *lower(const char *s)
 {
@@ -380,8 +352,9 @@ static int describe_one(struct plumb_aws *aws, const char *ident, json_t **inst)
     int error;
 
     *inst = NULL;
-    error = rds_call(aws, "DescribeDBInstances",
-                     json_pack("{s:o}", "DBInstanceIdentifier", lower_json(ident)), &out);
+    error =
+        plumb_provider_call(aws, "rds", "DescribeDBInstances",
+                            json_pack("{s:o}", "DBInstanceIdentifier", lower_json(ident)), &out);
     if (error == PLUMB_ENOTFOUND)
         error = 0; /* DBInstanceNotFound */
     else if (error == 0)
@@ -583,7 +556,7 @@ static int db_create(struct plumb_aws *aws, const json_t *props, json_t **observ
     if (!json_is_string(json_object_get(props, "DBInstanceIdentifier")))
         return plumb_error_set(PLUMB_EINVALID, "a db instance needs DBInstanceIdentifier");
     PLUMB_TRY(create_input(props, &in));
-    PLUMB_TRY(rds_call(aws, "CreateDBInstance", json_incref(in), &out));
+    PLUMB_TRY(plumb_provider_call(aws, "rds", "CreateDBInstance", json_incref(in), &out));
     /* the answer is the instance as DescribeDBInstances would give it ("creating") */
     error = observe(json_object_get(out, "DBInstance"), NULL, observed);
 done:
@@ -827,12 +800,14 @@ static int update_tags(struct plumb_aws *aws, const char *arn, const json_t *cur
     PLUMB_ALLOC_CHECK(del);
     if (json_object_size(add)) {
         list = plumb_provider_tags_to_list(add, "Key", "Value");
-        PLUMB_TRY(rds_call(aws, "AddTagsToResource",
-                           json_pack("{s:s, s:O}", "ResourceName", arn, "Tags", list), NULL));
+        PLUMB_TRY(plumb_provider_call(aws, "rds", "AddTagsToResource",
+                                      json_pack("{s:s, s:O}", "ResourceName", arn, "Tags", list),
+                                      NULL));
     }
     if (json_array_size(del))
-        PLUMB_TRY(rds_call(aws, "RemoveTagsFromResource",
-                           json_pack("{s:s, s:O}", "ResourceName", arn, "TagKeys", del), NULL));
+        PLUMB_TRY(plumb_provider_call(aws, "rds", "RemoveTagsFromResource",
+                                      json_pack("{s:s, s:O}", "ResourceName", arn, "TagKeys", del),
+                                      NULL));
 done:
     json_decref(tb);
     json_decref(ta);
@@ -870,7 +845,7 @@ static int db_update(struct plumb_aws *aws, const json_t *id, const json_t *befo
     PLUMB_ALLOC_CHECK(before_n);
     PLUMB_TRY(modify_input(ident, current, before, before_n, after, want, &in));
     if (in) {
-        PLUMB_TRY(rds_call(aws, "ModifyDBInstance", json_incref(in), &out));
+        PLUMB_TRY(plumb_provider_call(aws, "rds", "ModifyDBInstance", json_incref(in), &out));
         if (json_is_true(json_object_get(in, "ApplyImmediately")))
             PLUMB_TRY(settle(aws, ident, json_object_get(out, "DBInstance")));
     }
@@ -904,7 +879,7 @@ static int delete_call(struct plumb_aws *aws, const char *ident, unsigned flags)
     } else {
         in = json_pack("{s:s, s:b}", "DBInstanceIdentifier", ident, "SkipFinalSnapshot", 1);
     }
-    return rds_call(aws, "DeleteDBInstance", in, NULL);
+    return plumb_provider_call(aws, "rds", "DeleteDBInstance", in, NULL);
 }
 
 static int db_remove(struct plumb_aws *aws, const json_t *id, unsigned flags)
@@ -938,7 +913,8 @@ static int db_remove(struct plumb_aws *aws, const json_t *id, unsigned flags)
             error = 0; /* deleted meanwhile */
             break;
         }
-        if (error == 0 || !last_code_is("InvalidDBInstanceState") || attempt >= DELETE_ATTEMPTS)
+        if (error == 0 || !plumb_provider_last_code_is("InvalidDBInstanceState") ||
+            attempt >= DELETE_ATTEMPTS)
             break;
         if (strstr(plumb_aws_last_error()->message, "already being deleted")) {
             error = 0;

@@ -24,26 +24,6 @@
 #include "provider/util.h"
 #include "util/error.h"
 
-/* Calls `op` with `in` (reference stolen; NULL from a failed json_pack is out of memory); the
- * output goes to *out, or is dropped when out is NULL. */
-static int rds_call(struct plumb_aws *aws, const char *op, json_t *in, json_t **out)
-{
-    json_t *res = NULL;
-    int error;
-
-    if (out)
-        *out = NULL;
-    if (!in)
-        return plumb_error_oom();
-    error = plumb_aws_call(aws, "rds", op, in, &res);
-    json_decref(in);
-    if (error == 0 && out)
-        *out = res;
-    else
-        json_decref(res);
-    return error;
-}
-
 /* `s` in lower case, as RDS stores names. Caller frees. */
 static char *lower(const char *s)
 {
@@ -123,7 +103,8 @@ static int read_tags(struct plumb_aws *aws, const char *arn, json_t **tags)
     int error;
 
     *tags = NULL;
-    error = rds_call(aws, "ListTagsForResource", json_pack("{s:s}", "ResourceName", arn), &out);
+    error = plumb_provider_call(aws, "rds", "ListTagsForResource",
+                                json_pack("{s:s}", "ResourceName", arn), &out);
     if (error == PLUMB_ENOTFOUND) {
         error = 0;
         goto done;
@@ -180,8 +161,8 @@ static int describe_one(struct plumb_aws *aws, const char *name, json_t **group)
     *group = NULL;
     if (!low)
         return plumb_error_oom();
-    error =
-        rds_call(aws, "DescribeDBSubnetGroups", json_pack("{s:s}", "DBSubnetGroupName", low), &out);
+    error = plumb_provider_call(aws, "rds", "DescribeDBSubnetGroups",
+                                json_pack("{s:s}", "DBSubnetGroupName", low), &out);
     if (error == PLUMB_ENOTFOUND)
         error = 0; /* DBSubnetGroupNotFoundFault */
     else if (error == 0)
@@ -310,7 +291,7 @@ static int sg_create(struct plumb_aws *aws, const json_t *props, json_t **observ
     PLUMB_ALLOC_CHECK(in);
     if (json_array_size(tags))
         json_object_set(in, "Tags", (json_t *)tags); /* plumb:* tags included */
-    PLUMB_TRY(rds_call(aws, "CreateDBSubnetGroup", json_incref(in), &out));
+    PLUMB_TRY(plumb_provider_call(aws, "rds", "CreateDBSubnetGroup", json_incref(in), &out));
     /* the answer carries the group; only its tags need a call */
     error = observe(aws, json_object_get(out, "DBSubnetGroup"), NULL, observed);
     if (error == 0 && !*observed)
@@ -345,12 +326,14 @@ static int update_tags(struct plumb_aws *aws, const char *arn, const json_t *cur
     PLUMB_ALLOC_CHECK(del);
     if (json_object_size(add)) {
         list = plumb_provider_tags_to_list(add, "Key", "Value");
-        PLUMB_TRY(rds_call(aws, "AddTagsToResource",
-                           json_pack("{s:s, s:O}", "ResourceName", arn, "Tags", list), NULL));
+        PLUMB_TRY(plumb_provider_call(aws, "rds", "AddTagsToResource",
+                                      json_pack("{s:s, s:O}", "ResourceName", arn, "Tags", list),
+                                      NULL));
     }
     if (json_array_size(del))
-        PLUMB_TRY(rds_call(aws, "RemoveTagsFromResource",
-                           json_pack("{s:s, s:O}", "ResourceName", arn, "TagKeys", del), NULL));
+        PLUMB_TRY(plumb_provider_call(aws, "rds", "RemoveTagsFromResource",
+                                      json_pack("{s:s, s:O}", "ResourceName", arn, "TagKeys", del),
+                                      NULL));
 done:
     json_decref(tb);
     json_decref(ta);
@@ -397,7 +380,7 @@ static int sg_update(struct plumb_aws *aws, const json_t *id, const json_t *befo
                        json_object_get(group, "DBSubnetGroupName"), "SubnetIds",
                        subnets ? subnets : json_object_get(current, "SubnetIds"),
                        "DBSubnetGroupDescription", description);
-        PLUMB_TRY(rds_call(aws, "ModifyDBSubnetGroup", json_incref(in), &out));
+        PLUMB_TRY(plumb_provider_call(aws, "rds", "ModifyDBSubnetGroup", json_incref(in), &out));
         if (json_object_get(out, "DBSubnetGroup"))
             latest = json_object_get(out, "DBSubnetGroup");
     }
@@ -429,8 +412,8 @@ static int sg_remove(struct plumb_aws *aws, const json_t *id, unsigned flags)
         return plumb_error_oom();
     /* a group still used by an instance fails with InvalidDBSubnetGroupStateFault, whose
      * message names the instance: returned as it is */
-    error =
-        rds_call(aws, "DeleteDBSubnetGroup", json_pack("{s:s}", "DBSubnetGroupName", low), NULL);
+    error = plumb_provider_call(aws, "rds", "DeleteDBSubnetGroup",
+                                json_pack("{s:s}", "DBSubnetGroupName", low), NULL);
     if (error == PLUMB_ENOTFOUND)
         error = 0; /* gone already */
     free(low);

@@ -28,41 +28,6 @@
 #define NAME_FILTER_CHUNK 10 /* ListSecrets: at most 10 values per filter */
 #define DEFAULT_KMS_KEY   "alias/aws/secretsmanager"
 
-static int sm_call(struct plumb_aws *aws, const char *op, json_t *in, json_t **out)
-{
-    json_t *res = NULL;
-    int error;
-
-    if (out)
-        *out = NULL;
-    if (!in)
-        return plumb_error_oom();
-    error = plumb_aws_call(aws, "secretsmanager", op, in, &res);
-    json_decref(in);
-    if (error == 0 && out)
-        *out = res;
-    else
-        json_decref(res);
-    return error;
-}
-
-static int last_code_is(const char *code)
-{
-    const struct plumb_aws_error_info *e = plumb_aws_last_error();
-
-    return e && strcmp(e->code, code) == 0;
-}
-
-/* A tag list (or {Key, Value}s in any order) sorted by key, as read reports tags. */
-static json_t *sorted_tags(const json_t *list)
-{
-    json_t *map = plumb_provider_tags_to_map(list);
-    json_t *out = plumb_provider_tags_to_list(map, "Key", "Value");
-
-    json_decref(map);
-    return out;
-}
-
 /* A secret's name from its id: the ARN's resource part without the 6 random characters
  * Secrets Manager appends ("...:secret:app/db-AbCdEf"), or the id itself when it is a name
  * (an import by name). Caller frees. */
@@ -124,7 +89,7 @@ static json_t *observe(const json_t *s, const json_t *wanted, int with_replicas)
         json_object_set(o, "KmsKeyId", v);
     else if (wanted && json_object_get(wanted, "KmsKeyId"))
         json_object_set_new(o, "KmsKeyId", json_string(DEFAULT_KMS_KEY));
-    json_object_set_new(o, "Tags", sorted_tags(json_object_get(s, "Tags")));
+    json_object_set_new(o, "Tags", plumb_provider_sorted_tags(json_object_get(s, "Tags")));
     if (with_replicas)
         json_object_set_new(o, "ReplicaRegions",
                             replica_regions(json_object_get(s, "ReplicationStatus")));
@@ -135,7 +100,8 @@ static json_t *observe(const json_t *s, const json_t *wanted, int with_replicas)
  * are returned (with DeletedDate): callers decide. */
 static int describe(struct plumb_aws *aws, const char *secret_id, json_t **out)
 {
-    int error = sm_call(aws, "DescribeSecret", json_pack("{s:s}", "SecretId", secret_id), out);
+    int error = plumb_provider_call(aws, "secretsmanager", "DescribeSecret",
+                                    json_pack("{s:s}", "SecretId", secret_id), out);
 
     if (error == PLUMB_ENOTFOUND)
         error = 0;
@@ -386,7 +352,7 @@ static int generate_value(struct plumb_aws *aws, const json_t *gen, char **value
     for (p = passthrough; *p; p++)
         if ((v = json_object_get(gen, *p)))
             json_object_set(in, *p, v);
-    error = sm_call(aws, "GetRandomPassword", in, &out);
+    error = plumb_provider_call(aws, "secretsmanager", "GetRandomPassword", in, &out);
     in = NULL; /* taken by sm_call */
     if (error < 0)
         goto done;
@@ -501,7 +467,7 @@ static int put_description_kms(struct plumb_aws *aws, const char *arn, const jso
         json_decref(in);
         return 0;
     }
-    return sm_call(aws, "UpdateSecret", in, NULL);
+    return plumb_provider_call(aws, "secretsmanager", "UpdateSecret", in, NULL);
 }
 
 /*
@@ -533,7 +499,8 @@ static int restore_ours(struct plumb_aws *aws, const char *name, const json_t *p
                                 name, when ? when : "?", name, name);
         goto done;
     }
-    PLUMB_TRY(sm_call(aws, "RestoreSecret", json_pack("{s:s}", "SecretId", arn), NULL));
+    PLUMB_TRY(plumb_provider_call(aws, "secretsmanager", "RestoreSecret",
+                                  json_pack("{s:s}", "SecretId", arn), NULL));
     PLUMB_TRY(describe(aws, arn, &current));
     if (!current) {
         error = plumb_error_set(PLUMB_ENOTFOUND, "secret '%s' vanished while restoring it", name);
@@ -577,7 +544,7 @@ static int sm_create(struct plumb_aws *aws, const json_t *props, json_t **observ
         json_object_set(in, "Description", v);
     if ((v = json_object_get(props, "KmsKeyId")))
         json_object_set(in, "KmsKeyId", v);
-    tags = sorted_tags(json_object_get(props, "Tags"));
+    tags = plumb_provider_sorted_tags(json_object_get(props, "Tags"));
     if (json_array_size(tags))
         json_object_set(in, "Tags", tags);
     if (json_array_size(v = json_object_get(props, "ReplicaRegions"))) {
@@ -591,7 +558,7 @@ static int sm_create(struct plumb_aws *aws, const json_t *props, json_t **observ
         }
         json_object_set_new(in, "AddReplicaRegions", add);
     }
-    error = sm_call(aws, "CreateSecret", in, &out);
+    error = plumb_provider_call(aws, "secretsmanager", "CreateSecret", in, &out);
     in = NULL;
     if (error < 0) {
         /*
@@ -600,8 +567,8 @@ static int sm_create(struct plumb_aws *aws, const json_t *props, json_t **observ
          * is ResourceExistsException, which the client does not classify as a conflict:
          * report it as PLUMB_ECONFLICT, keeping AWS's message.
          */
-        int exists = last_code_is("ResourceExistsException"), handled = 0;
-        if (exists || last_code_is("InvalidRequestException")) {
+        int exists = plumb_provider_last_code_is("ResourceExistsException"), handled = 0;
+        if (exists || plumb_provider_last_code_is("InvalidRequestException")) {
             char *why = strdup(plumb_error_message());
             int code = exists ? PLUMB_ECONFLICT : error;
             rc = restore_ours(aws, name, props, observed, &handled);
@@ -643,8 +610,9 @@ static int update_value(struct plumb_aws *aws, const char *arn, const char *valu
     const char *have;
     int error;
 
-    error = sm_call(aws, "GetSecretValue", json_pack("{s:s}", "SecretId", arn), &out);
-    if (error == PLUMB_ENOTFOUND && last_code_is("ResourceNotFoundException")) {
+    error = plumb_provider_call(aws, "secretsmanager", "GetSecretValue",
+                                json_pack("{s:s}", "SecretId", arn), &out);
+    if (error == PLUMB_ENOTFOUND && plumb_provider_last_code_is("ResourceNotFoundException")) {
         /* no version yet (created empty); the secret itself is checked by the caller */
         error = 0;
     }
@@ -653,8 +621,9 @@ static int update_value(struct plumb_aws *aws, const char *arn, const char *valu
     have = json_string_value(json_object_get(out, "SecretString"));
     if (have && strcmp(have, value) == 0)
         goto done;
-    error = sm_call(aws, "PutSecretValue",
-                    json_pack("{s:s, s:s}", "SecretId", arn, "SecretString", value), NULL);
+    error =
+        plumb_provider_call(aws, "secretsmanager", "PutSecretValue",
+                            json_pack("{s:s, s:s}", "SecretId", arn, "SecretString", value), NULL);
 done:
     if (out) {
         /* the old value: overwrite it before it goes back to the allocator */
@@ -676,13 +645,14 @@ static int sync_tags(struct plumb_aws *aws, const char *arn, const json_t *curre
 
     plumb_provider_tags_diff(tb, ta, &add, &del);
     if (json_object_size(add))
-        PLUMB_TRY(sm_call(aws, "TagResource",
-                          json_pack("{s:s, s:o}", "SecretId", arn, "Tags",
-                                    plumb_provider_tags_to_list(add, "Key", "Value")),
-                          NULL));
+        PLUMB_TRY(plumb_provider_call(aws, "secretsmanager", "TagResource",
+                                      json_pack("{s:s, s:o}", "SecretId", arn, "Tags",
+                                                plumb_provider_tags_to_list(add, "Key", "Value")),
+                                      NULL));
     if (json_array_size(del))
-        PLUMB_TRY(sm_call(aws, "UntagResource",
-                          json_pack("{s:s, s:O}", "SecretId", arn, "TagKeys", del), NULL));
+        PLUMB_TRY(plumb_provider_call(aws, "secretsmanager", "UntagResource",
+                                      json_pack("{s:s, s:O}", "SecretId", arn, "TagKeys", del),
+                                      NULL));
 done:
     json_decref(tb);
     json_decref(ta);
@@ -747,13 +717,13 @@ static int sync_replicas(struct plumb_aws *aws, const char *arn, const json_t *c
         json_array_append_new(add, (json_t *)x);
     }
     if (json_array_size(del))
-        PLUMB_TRY(sm_call(aws, "RemoveRegionsFromReplication",
-                          json_pack("{s:s, s:O}", "SecretId", arn, "RemoveReplicaRegions", del),
-                          NULL));
+        PLUMB_TRY(plumb_provider_call(
+            aws, "secretsmanager", "RemoveRegionsFromReplication",
+            json_pack("{s:s, s:O}", "SecretId", arn, "RemoveReplicaRegions", del), NULL));
     if (json_array_size(add))
-        PLUMB_TRY(sm_call(aws, "ReplicateSecretToRegions",
-                          json_pack("{s:s, s:O}", "SecretId", arn, "AddReplicaRegions", add),
-                          NULL));
+        PLUMB_TRY(plumb_provider_call(
+            aws, "secretsmanager", "ReplicateSecretToRegions",
+            json_pack("{s:s, s:O}", "SecretId", arn, "AddReplicaRegions", add), NULL));
 done:
     json_decref(have);
     json_decref(add);
@@ -832,8 +802,9 @@ static int sm_update(struct plumb_aws *aws, const json_t *id, const json_t *befo
             update_value(aws, arn, json_string_value(json_object_get(after, "SecretString"))));
     else if (wants_generation(before, after, current)) {
         PLUMB_TRY(generate_value(aws, json_object_get(after, "GenerateSecretString"), &value));
-        PLUMB_TRY(sm_call(aws, "PutSecretValue",
-                          json_pack("{s:s, s:s}", "SecretId", arn, "SecretString", value), NULL));
+        PLUMB_TRY(plumb_provider_call(
+            aws, "secretsmanager", "PutSecretValue",
+            json_pack("{s:s, s:s}", "SecretId", arn, "SecretString", value), NULL));
     }
     if (json_object_get(after, "Tags") || json_object_get(before, "Tags"))
         PLUMB_TRY(sync_tags(aws, arn, current, after));
@@ -871,7 +842,7 @@ static int sm_remove(struct plumb_aws *aws, const json_t *id, unsigned flags)
     in = json_pack("{s:O}", "SecretId", json_object_get(s, "ARN"));
     if (in && force)
         json_object_set_new(in, "ForceDeleteWithoutRecovery", json_true());
-    error = sm_call(aws, "DeleteSecret", in, NULL);
+    error = plumb_provider_call(aws, "secretsmanager", "DeleteSecret", in, NULL);
     if (error == PLUMB_ENOTFOUND)
         error = 0;
 done:

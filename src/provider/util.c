@@ -9,6 +9,41 @@
 #include "util/error.h"
 #include "util/sys.h"
 
+int plumb_provider_call(struct plumb_aws *aws, const char *service, const char *operation,
+                        json_t *in, json_t **out)
+{
+    json_t *res = NULL;
+    int error;
+
+    if (out)
+        *out = NULL;
+    if (!in)
+        return plumb_error_oom();
+    error = plumb_aws_call(aws, service, operation, in, &res);
+    json_decref(in);
+    if (error == 0 && out)
+        *out = res;
+    else
+        json_decref(res);
+    return error;
+}
+
+int plumb_provider_last_code_is(const char *code)
+{
+    const struct plumb_aws_error_info *e = plumb_aws_last_error();
+
+    return e && strcmp(e->code, code) == 0;
+}
+
+json_t *plumb_provider_sorted_tags(const json_t *list)
+{
+    json_t *map = plumb_provider_tags_to_map(list);
+    json_t *out = plumb_provider_tags_to_list(map, "Key", "Value");
+
+    json_decref(map);
+    return out;
+}
+
 json_t *plumb_provider_tags_to_map(const json_t *list)
 {
     json_t *map = json_object(), *t;

@@ -1,6 +1,6 @@
 /*
- * What several drivers need: tags in both AWS shapes, policy documents in a comparable form,
- * waiting with progress, and reading ids. Internal to src/provider/.
+ * What several drivers need: calls, tags in both AWS shapes, policy documents in a comparable
+ * form, waiting with progress, and reading ids. Internal to src/provider/.
  */
 #ifndef PLUMB_PROVIDER_UTIL_H
 #define PLUMB_PROVIDER_UTIL_H
@@ -9,11 +9,20 @@
 
 #include "provider/provider.h"
 
+/* plumb_aws_call taking `in` (reference stolen; NULL from a failed json_pack is out of
+ * memory); the answer goes to *out, or is dropped when out is NULL. */
+int plumb_provider_call(struct plumb_aws *aws, const char *service, const char *operation,
+                        json_t *in, json_t **out);
+/* 1 when this thread's last failed call was the AWS error `code`. */
+int plumb_provider_last_code_is(const char *code);
+
 /* [{"Key": k, "Value": v}, ...] → {"k": "v"}; NULL or non-list → {}. */
 json_t *plumb_provider_tags_to_map(const json_t *list);
 /* {"k": "v"} → [{"Key": k, "Value": v}, ...] sorted by key. `key`/`value` name the members
  * ("Key"/"Value"; ECS uses "key"/"value"). */
 json_t *plumb_provider_tags_to_list(const json_t *map, const char *key, const char *value);
+/* A tag list (or {Key, Value}s in any order) sorted by key, as read reports tags. */
+json_t *plumb_provider_sorted_tags(const json_t *list);
 /* Tags to add and keys to remove to turn `before` into `after` (maps). */
 void plumb_provider_tags_diff(const json_t *before, const json_t *after, json_t **add,
                               json_t **remove_keys);
