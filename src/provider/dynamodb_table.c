@@ -662,51 +662,6 @@ done:
 
 /* ---- update ------------------------------------------------------------------------------- */
 
-/* 1 when `actual` has every member `declared` has, with equal values (objects: members AWS
- * adds do not matter; lists: same length, item by item), as the planner compares. */
-static int covers(const json_t *declared, const json_t *actual)
-{
-    const char *k;
-    json_t *v;
-    size_t i;
-
-    if (json_is_object(declared)) {
-        if (!json_is_object(actual))
-            return 0;
-        json_object_foreach((json_t *)declared, k, v)
-        {
-            if (!covers(v, json_object_get(actual, k)))
-                return 0;
-        }
-        return 1;
-    }
-    if (json_is_array(declared)) {
-        if (!json_is_array(actual) || json_array_size(actual) != json_array_size(declared))
-            return 0;
-        json_array_foreach(declared, i, v)
-        {
-            if (!covers(v, json_array_get(actual, i)))
-                return 0;
-        }
-        return 1;
-    }
-    return actual ? json_equal(declared, actual) : json_is_null(declared);
-}
-
-/*
- * Whether property `key` needs a call: declared and not what AWS has (a change, or drift),
- * or no longer declared but declared before (back to AWS's default). A property never
- * declared is left as it is, whatever it was set to outside plumb.
- */
-static int needs(const json_t *before, const json_t *current, const json_t *want, const char *key)
-{
-    const json_t *w = json_object_get(want, key);
-
-    if (w)
-        return !covers(w, json_object_get(current, key));
-    return json_object_get(before, key) != NULL;
-}
-
 static const json_t *find_index(const json_t *list, const char *name)
 {
     const json_t *g;
@@ -738,8 +693,10 @@ static int update_table(struct plumb_aws *aws, const char *name, json_t *in)
  * takes it only as a deletion and a new creation. */
 static int gsi_redefined(const json_t *want, const json_t *have)
 {
-    return !covers(json_object_get(want, "KeySchema"), json_object_get(have, "KeySchema")) ||
-           !covers(json_object_get(want, "Projection"), json_object_get(have, "Projection")) ||
+    return !plumb_provider_covers(json_object_get(want, "KeySchema"),
+                                  json_object_get(have, "KeySchema")) ||
+           !plumb_provider_covers(json_object_get(want, "Projection"),
+                                  json_object_get(have, "Projection")) ||
            /* a projection's NonKeyAttributes dropped */
            json_array_size(
                json_object_get(json_object_get(have, "Projection"), "NonKeyAttributes")) !=
@@ -768,7 +725,8 @@ static int update_capacity(struct plumb_aws *aws, const char *name, const json_t
     provisioned = strcmp(billing, "PROVISIONED") == 0;
     switching = !have || strcmp(have, billing) != 0;
     if (!switching &&
-        !(provisioned && tp && !covers(tp, json_object_get(current, "ProvisionedThroughput"))))
+        !(provisioned && tp &&
+          !plumb_provider_covers(tp, json_object_get(current, "ProvisionedThroughput"))))
         return 0;
     in = json_pack("{s:s}", "BillingMode", billing);
     if (!in)
@@ -811,7 +769,7 @@ static int update_indexes(struct plumb_aws *aws, const char *name, const json_t 
     size_t i;
 
     PLUMB_ALLOC_CHECK(updates);
-    if (!needs(before, current, want, "GlobalSecondaryIndexes"))
+    if (!plumb_provider_needs(before, current, want, "GlobalSecondaryIndexes"))
         goto done;
     json_array_foreach(hl, i, g)
     {
@@ -840,14 +798,14 @@ static int update_indexes(struct plumb_aws *aws, const char *name, const json_t 
             continue;
         }
         if (provisioned && json_object_get(g, "ProvisionedThroughput") &&
-            !covers(json_object_get(g, "ProvisionedThroughput"),
-                    json_object_get(h, "ProvisionedThroughput")))
+            !plumb_provider_covers(json_object_get(g, "ProvisionedThroughput"),
+                                   json_object_get(h, "ProvisionedThroughput")))
             json_array_append_new(updates, json_pack("{s:{s:s, s:O}}", "Update", "IndexName", n,
                                                      "ProvisionedThroughput",
                                                      json_object_get(g, "ProvisionedThroughput")));
         else if (json_object_get(g, "OnDemandThroughput") &&
-                 !covers(json_object_get(g, "OnDemandThroughput"),
-                         json_object_get(h, "OnDemandThroughput")))
+                 !plumb_provider_covers(json_object_get(g, "OnDemandThroughput"),
+                                        json_object_get(h, "OnDemandThroughput")))
             json_array_append_new(updates, json_pack("{s:{s:s, s:O}}", "Update", "IndexName", n,
                                                      "OnDemandThroughput",
                                                      json_object_get(g, "OnDemandThroughput")));
@@ -870,7 +828,7 @@ static int update_stream(struct plumb_aws *aws, const char *name, const json_t *
 
     if (json_is_null(h))
         h = NULL; /* read reports a stream found off as null */
-    if (!needs(before, current, want, "StreamSpecification") || (!w && !h))
+    if (!plumb_provider_needs(before, current, want, "StreamSpecification") || (!w && !h))
         return 0;
     if (h)
         PLUMB_TRY(update_table(aws, name,
@@ -895,7 +853,7 @@ static int update_ttl(struct plumb_aws *aws, const char *name, const json_t *bef
     int have_on = json_is_true(json_object_get(h, "Enabled"));
     int error = 0;
 
-    if (!needs(before, current, want, "TimeToLiveSpecification"))
+    if (!plumb_provider_needs(before, current, want, "TimeToLiveSpecification"))
         return 0;
     /* another attribute: AWS takes that only as disabling and enabling again */
     if (have_on && (!want_on || !want_attr || !have_attr || strcmp(want_attr, have_attr) != 0))
@@ -953,15 +911,16 @@ static int ddb_update(struct plumb_aws *aws, const json_t *id, const json_t *bef
     want = wanted(after);
     PLUMB_ALLOC_CHECK(want);
     if (json_object_get(want, "KeySchema") &&
-        !covers(json_object_get(want, "KeySchema"), json_object_get(current, "KeySchema"))) {
+        !plumb_provider_covers(json_object_get(want, "KeySchema"),
+                               json_object_get(current, "KeySchema"))) {
         error = plumb_error_set(PLUMB_EINVALID,
                                 "table '%s': KeySchema cannot change in place (AWS fixes it at "
                                 "creation): the table must be replaced",
                                 name);
         goto done;
     }
-    if (!covers(json_object_get(want, "LocalSecondaryIndexes"),
-                json_object_get(current, "LocalSecondaryIndexes"))) {
+    if (!plumb_provider_covers(json_object_get(want, "LocalSecondaryIndexes"),
+                               json_object_get(current, "LocalSecondaryIndexes"))) {
         error = plumb_error_set(PLUMB_EINVALID,
                                 "table '%s': LocalSecondaryIndexes cannot change in place (AWS "
                                 "fixes them at creation): the table must be replaced",
@@ -981,21 +940,21 @@ static int ddb_update(struct plumb_aws *aws, const json_t *id, const json_t *bef
     }
     PLUMB_TRY(update_indexes(aws, name, before, current, want));
     PLUMB_TRY(update_stream(aws, name, before, current, want));
-    if (needs(before, current, want, "SSESpecification")) {
+    if (plumb_provider_needs(before, current, want, "SSESpecification")) {
         v = json_object_get(after, "SSESpecification");
         PLUMB_TRY(update_table(aws, name,
                                json_pack("{s:o}", "SSESpecification",
                                          v ? sse_input(v) : json_pack("{s:b}", "Enabled", 0))));
     }
-    if (needs(before, current, want, "TableClass"))
+    if (plumb_provider_needs(before, current, want, "TableClass"))
         PLUMB_TRY(update_table(
             aws, name, json_pack("{s:O}", "TableClass", json_object_get(want, "TableClass"))));
-    if (needs(before, current, want, "DeletionProtectionEnabled"))
+    if (plumb_provider_needs(before, current, want, "DeletionProtectionEnabled"))
         PLUMB_TRY(update_table(aws, name,
                                json_pack("{s:O}", "DeletionProtectionEnabled",
                                          json_object_get(want, "DeletionProtectionEnabled"))));
     PLUMB_TRY(update_ttl(aws, name, before, current, want));
-    if (needs(before, current, want, "PointInTimeRecoverySpecification"))
+    if (plumb_provider_needs(before, current, want, "PointInTimeRecoverySpecification"))
         PLUMB_TRY(put_pitr(aws, name, json_object_get(want, "PointInTimeRecoverySpecification")));
     if (json_object_get(after, "Tags") || json_object_get(before, "Tags")) {
         tb = plumb_provider_tags_to_map(json_object_get(current, "Tags"));

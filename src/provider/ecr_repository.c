@@ -435,51 +435,6 @@ done:
     return error;
 }
 
-/* 1 when `actual` has every member `declared` has, with equal values (objects: members AWS
- * adds do not matter; lists: same length, item by item), as the planner compares. */
-static int covers(const json_t *declared, const json_t *actual)
-{
-    const char *k;
-    json_t *v;
-    size_t i;
-
-    if (json_is_object(declared)) {
-        if (!json_is_object(actual))
-            return 0;
-        json_object_foreach((json_t *)declared, k, v)
-        {
-            if (!covers(v, json_object_get(actual, k)))
-                return 0;
-        }
-        return 1;
-    }
-    if (json_is_array(declared)) {
-        if (!json_is_array(actual) || json_array_size(actual) != json_array_size(declared))
-            return 0;
-        json_array_foreach(declared, i, v)
-        {
-            if (!covers(v, json_array_get(actual, i)))
-                return 0;
-        }
-        return 1;
-    }
-    return actual ? json_equal(declared, actual) : json_is_null(declared);
-}
-
-/*
- * Whether property `key` needs a call: declared and not what AWS has (a change, or drift),
- * or no longer declared but declared before (set it back to AWS's default). A property never
- * declared is left as it is, whatever it was set to outside plumb.
- */
-static int needs(const json_t *before, const json_t *current, const json_t *want, const char *key)
-{
-    const json_t *w = json_object_get(want, key);
-
-    if (w)
-        return !covers(w, json_object_get(current, key));
-    return json_object_get(before, key) != NULL;
-}
-
 static json_t *ecr_normalize(const json_t *props);
 
 static int ecr_update(struct plumb_aws *aws, const json_t *id, const json_t *before,
@@ -508,7 +463,7 @@ static int ecr_update(struct plumb_aws *aws, const json_t *id, const json_t *bef
                             json_pack("{s:b}", "ScanOnPush", 0));
     if (!json_object_get(want, "ImageTagMutability"))
         json_object_set_new(want, "ImageTagMutability", json_string("MUTABLE"));
-    if (needs(before, current, want, "ImageScanningConfiguration")) {
+    if (plumb_provider_needs(before, current, want, "ImageScanningConfiguration")) {
         v = json_object_get(after, "ImageScanningConfiguration");
         PLUMB_TRY(plumb_provider_call(aws, "ecr", "PutImageScanningConfiguration",
                                       json_pack("{s:s, s:{s:b}}", "repositoryName", name,
@@ -517,16 +472,16 @@ static int ecr_update(struct plumb_aws *aws, const json_t *id, const json_t *bef
                                       NULL));
         calls++;
     }
-    if (needs(before, current, want, "ImageTagMutability") ||
-        needs(before, current, want, "ImageTagMutabilityExclusionFilters")) {
+    if (plumb_provider_needs(before, current, want, "ImageTagMutability") ||
+        plumb_provider_needs(before, current, want, "ImageTagMutabilityExclusionFilters")) {
         PLUMB_TRY(put_mutability(aws, name, after));
         calls++;
     }
-    if (needs(before, current, want, "LifecyclePolicy")) {
+    if (plumb_provider_needs(before, current, want, "LifecyclePolicy")) {
         PLUMB_TRY(put_lifecycle(aws, name, json_object_get(after, "LifecyclePolicy")));
         calls++;
     }
-    if (needs(before, current, want, "RepositoryPolicyText")) {
+    if (plumb_provider_needs(before, current, want, "RepositoryPolicyText")) {
         PLUMB_TRY(put_policy(aws, name, json_object_get(after, "RepositoryPolicyText")));
         calls++;
     }

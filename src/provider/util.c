@@ -44,6 +44,47 @@ json_t *plumb_provider_sorted_tags(const json_t *list)
     return out;
 }
 
+int plumb_provider_covers(const json_t *declared, const json_t *actual)
+{
+    const char *k;
+    json_t *v;
+    size_t i;
+
+    if (json_is_object(declared)) {
+        if (!json_is_object(actual))
+            return 0;
+        json_object_foreach((json_t *)declared, k, v)
+        {
+            if (!plumb_provider_covers(v, json_object_get(actual, k)))
+                return 0;
+        }
+        return 1;
+    }
+    if (json_is_array(declared)) {
+        if (!json_is_array(actual) || json_array_size(actual) != json_array_size(declared))
+            return 0;
+        json_array_foreach(declared, i, v)
+        {
+            if (!plumb_provider_covers(v, json_array_get(actual, i)))
+                return 0;
+        }
+        return 1;
+    }
+    return actual ? json_equal(declared, actual) : json_is_null(declared);
+}
+
+int plumb_provider_needs(const json_t *before, const json_t *current, const json_t *want,
+                         const char *key)
+{
+    const json_t *w = json_object_get(want, key);
+
+    if (w)
+        return !plumb_provider_covers(w, json_object_get(current, key));
+    /* null: found unset (plumb_provider_not_set), so there is nothing to put back */
+    w = json_object_get(before, key);
+    return w && !json_is_null(w);
+}
+
 json_t *plumb_provider_tags_to_map(const json_t *list)
 {
     json_t *map = json_object(), *t;

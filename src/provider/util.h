@@ -43,6 +43,18 @@ char *plumb_provider_url_decode(const char *s);
  * jansson's json_equal says 0 for two NULLs, which would call every update API). */
 int plumb_provider_changed(const json_t *before, const json_t *after, const char *key);
 
+/* 1 when `actual` has every member `declared` has, with equal values (objects: members AWS
+ * adds do not matter; lists: same length, item by item), as the planner compares. */
+int plumb_provider_covers(const json_t *declared, const json_t *actual);
+/*
+ * For an update against what AWS has now: whether property `key` needs a call: declared
+ * (`want`) and not what AWS has (`current`: a change, or drift), or no longer declared but
+ * declared before (back to AWS's default). A property never declared is left as it is,
+ * whatever it was set to outside plumb.
+ */
+int plumb_provider_needs(const json_t *before, const json_t *current, const json_t *want,
+                         const char *key);
+
 /* The string member `name` of `id`, or NULL. */
 const char *plumb_provider_id_str(const json_t *id, const char *name);
 /* Whether read_many's `wanted` asks for property `name` (NULL wants everything). */
