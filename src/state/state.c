@@ -263,11 +263,41 @@ long plumb_state_serial(const struct plumb_state *s)
 
 /* ---- the writer lock ------------------------------------------------------------------ */
 
+/*
+ * The lock holder's record ({pid, host, operation, since}), or NULL. The holder writes it just
+ * after taking the lock, so a refusal in between would find it empty and name nobody (pid 0):
+ * it is read again for up to a second before giving up on it.
+ */
+static json_t *read_holder(int fd)
+{
+    char held[1024];
+    json_t *h;
+    ssize_t n;
+    int i;
+
+    for (i = 0; i < 100; i++) {
+        n = pread(fd, held, sizeof(held) - 1, 0);
+        held[n > 0 ? n : 0] = '\0';
+        h = json_loads(held, 0, NULL);
+        if (json_integer_value(json_object_get(h, "pid")) > 0)
+            return h;
+        json_decref(h);
+        plumb_sleep_ms(10);
+    }
+    return NULL;
+}
+
+static const char *or_unknown(const json_t *h, const char *member)
+{
+    const char *v = json_string_value(json_object_get(h, member));
+
+    return v ? v : "unknown";
+}
+
 int plumb_state_lock(struct plumb_state *s, const char *operation)
 {
     struct plumb_buf path = PLUMB_BUF_INIT, info = PLUMB_BUF_INIT;
-    char host[256] = "unknown", when[21], held[1024];
-    ssize_t n;
+    char host[256] = "unknown", when[21];
     int fd, error = 0;
 
     if (s->lock_fd >= 0)
@@ -280,24 +310,18 @@ int plumb_state_lock(struct plumb_state *s, const char *operation)
     }
     /* flock dies with its holder: a killed apply never leaves the state locked */
     if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
-        n = pread(fd, held, sizeof(held) - 1, 0);
-        held[n > 0 ? n : 0] = '\0';
-        {
-            json_t *h = json_loads(held, 0, NULL);
+        json_t *h = read_holder(fd);
+        if (h)
             error = plumb_error_set(
                 PLUMB_ELOCKED, "state '%s' is locked by pid %lld on host %s, running '%s' since %s",
                 s->dir, (long long)json_integer_value(json_object_get(h, "pid")),
-                json_string_value(json_object_get(h, "host"))
-                    ? json_string_value(json_object_get(h, "host"))
-                    : "unknown",
-                json_string_value(json_object_get(h, "operation"))
-                    ? json_string_value(json_object_get(h, "operation"))
-                    : "unknown",
-                json_string_value(json_object_get(h, "since"))
-                    ? json_string_value(json_object_get(h, "since"))
-                    : "unknown");
-            json_decref(h);
-        }
+                or_unknown(h, "host"), or_unknown(h, "operation"), or_unknown(h, "since"));
+        else
+            error = plumb_error_set(PLUMB_ELOCKED,
+                                    "state '%s' is locked by another plumb process, which has not "
+                                    "written who it is",
+                                    s->dir);
+        json_decref(h);
         close(fd);
         goto done;
     }

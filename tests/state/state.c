@@ -3,6 +3,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -124,6 +127,50 @@ Test(state, second_writer_is_refused_with_the_holder_named)
     kill(child, SIGKILL);
     waitpid(child, NULL, 0);
     cr_expect_eq(plumb_state_lock(s, "apply"), 0, "%s", plumb_error_message());
+    plumb_state_close(s);
+}
+
+/* A refusal that comes between the holder's flock and the record it writes then still names
+ * the holder (it named "pid 0 on host unknown": seen in test_concurrency). */
+Test(state, a_holder_not_yet_written_is_waited_for)
+{
+    struct plumb_state *s;
+    char path[300], c;
+    int fds[2];
+    pid_t child;
+
+    cr_assert_eq(plumb_state_open(&s, dir, 1), 0);
+    plumb_state_close(s);
+    snprintf(path, sizeof(path), "%s/writer.lock", dir);
+    cr_assert_eq(pipe(fds), 0);
+    child = fork();
+    if (child == 0) {
+        char rec[128];
+        int fd = open(path, O_RDWR | O_CREAT, 0600), n;
+        if (fd < 0 || flock(fd, LOCK_EX) < 0 || ftruncate(fd, 0) < 0)
+            _exit(1);
+        if (write(fds[1], "x", 1) != 1)
+            _exit(1);
+        usleep(200 * 1000); /* the lock is held, the record not written yet */
+        n = snprintf(rec, sizeof(rec),
+                     "{\"pid\": %d, \"host\": \"h\", \"operation\": \"apply\", "
+                     "\"since\": \"now\"}",
+                     (int)getpid());
+        if (pwrite(fd, rec, (size_t)n, 0) != n)
+            _exit(1);
+        pause();
+        _exit(0);
+    }
+    cr_assert_eq(read(fds[0], &c, 1), 1);
+    cr_assert_eq(plumb_state_open(&s, dir, 1), 0);
+    cr_expect_eq(plumb_state_lock(s, "apply"), PLUMB_ELOCKED);
+    {
+        char want[64];
+        snprintf(want, sizeof(want), "locked by pid %d on host h", (int)child);
+        cr_expect(strstr(plumb_error_message(), want) != NULL, "%s", plumb_error_message());
+    }
+    kill(child, SIGKILL);
+    waitpid(child, NULL, 0);
     plumb_state_close(s);
 }
 
