@@ -100,6 +100,20 @@ done:
     return error;
 }
 
+/* The ARNs of ids[start .. start + PLUMB_ELBV2_CHUNK), the ids that have one: one describe's
+ * worth. */
+static json_t *chunk_arns(const struct plumb_elbv2_kind *k, const json_t *ids, size_t start)
+{
+    json_t *chunk = json_array();
+    const char *arn;
+    size_t j;
+
+    for (j = start; chunk && j < json_array_size(ids) && j < start + PLUMB_ELBV2_CHUNK; j++)
+        if ((arn = plumb_provider_id_str(json_array_get(ids, j), k->arn)))
+            json_array_append_new(chunk, json_string(arn));
+    return chunk;
+}
+
 int plumb_elbv2__describe_ids(struct plumb_aws *aws, const struct plumb_elbv2_kind *k,
                               const json_t *ids, json_t **found)
 {
@@ -111,13 +125,8 @@ int plumb_elbv2__describe_ids(struct plumb_aws *aws, const struct plumb_elbv2_ki
     *found = json_array();
     PLUMB_ALLOC_CHECK(*found);
     for (i = 0; i < n; i += PLUMB_ELBV2_CHUNK) {
-        chunk = json_array();
+        chunk = chunk_arns(k, ids, i);
         PLUMB_ALLOC_CHECK(chunk);
-        for (j = i; j < n && j < i + PLUMB_ELBV2_CHUNK; j++) {
-            const char *arn = plumb_provider_id_str(json_array_get(ids, j), k->arn);
-            if (arn)
-                json_array_append_new(chunk, json_string(arn));
-        }
         if (json_array_size(chunk)) {
             error = plumb_elbv2__describe(aws, k, k->arns, chunk, &items);
             if (error == PLUMB_ENOTFOUND) {
@@ -508,20 +517,15 @@ int plumb_elbv2__child_read_many(struct plumb_aws *aws, const struct plumb_elbv2
 {
     json_t *found = json_array(), *chunk = NULL, *items = NULL, *out = json_array(), *o;
     const json_t *x;
-    size_t i, j, n = json_array_size(ids);
+    size_t i, n = json_array_size(ids);
     int error = 0;
 
     *observed = NULL;
     PLUMB_ALLOC_CHECK(found);
     PLUMB_ALLOC_CHECK(out);
     for (i = 0; i < n; i += PLUMB_ELBV2_CHUNK) {
-        chunk = json_array();
+        chunk = chunk_arns(k, ids, i);
         PLUMB_ALLOC_CHECK(chunk);
-        for (j = i; j < n && j < i + PLUMB_ELBV2_CHUNK; j++) {
-            const char *arn = plumb_provider_id_str(json_array_get(ids, j), k->arn);
-            if (arn)
-                json_array_append_new(chunk, json_string(arn));
-        }
         if (json_array_size(chunk)) {
             /* one unknown ARN fails the whole call: then the chunk is read per parent */
             error = plumb_elbv2__describe(aws, k, k->arns, chunk, &items);
