@@ -63,9 +63,9 @@ struct plumb_aws {
     pthread_mutex_t stats_lock;
     struct op_stats stats[MAX_STATS];
     size_t nstats;
-    /* Services whose endpoint has answered at least once, under stats_lock: see
-     * UNREACHED_ATTEMPTS. */
-    char *answered[MAX_ENDPOINTS];
+    /* Services (their model's static key) whose endpoint has answered at least once, under
+     * stats_lock: see UNREACHED_ATTEMPTS. */
+    const char *answered[MAX_ENDPOINTS];
     size_t nanswered;
 };
 
@@ -368,8 +368,6 @@ void plumb_aws_free(struct plumb_aws *aws)
     plumb_aws_shared_config_free(aws->cfg);
     pthread_mutex_destroy(&aws->chain_lock);
     pthread_mutex_destroy(&aws->stats_lock);
-    while (aws->nanswered)
-        free(aws->answered[--aws->nanswered]);
     free(aws->region);
     free(aws->profile);
     free(aws);
@@ -620,8 +618,9 @@ static int resend_is_safe(const struct plumb_aws_service *svc, const char *opera
     return 0;
 }
 
-/* Whether `service` has answered in this run; with `note`, records that it has. By service
- * rather than by host: an S3 bucket's virtual host is new with every bucket. */
+/* Whether `service` (a static model key) has answered in this run; with `note`, records that
+ * it has. By service rather than by host: an S3 bucket's virtual host is new with every
+ * bucket. */
 static int answered(struct plumb_aws *aws, const char *service, int note)
 {
     size_t i;
@@ -630,9 +629,8 @@ static int answered(struct plumb_aws *aws, const char *service, int note)
     pthread_mutex_lock(&aws->stats_lock);
     for (i = 0; i < aws->nanswered && !found; i++)
         found = strcmp(aws->answered[i], service) == 0;
-    if (note && !found && aws->nanswered < MAX_ENDPOINTS &&
-        (aws->answered[aws->nanswered] = strdup(service)))
-        aws->nanswered++;
+    if (note && !found && aws->nanswered < MAX_ENDPOINTS)
+        aws->answered[aws->nanswered++] = service;
     /* a full table counts every service as answered: full retries, as before */
     found = found || aws->nanswered == MAX_ENDPOINTS;
     pthread_mutex_unlock(&aws->stats_lock);
